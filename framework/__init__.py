@@ -1,0 +1,56 @@
+"""framework: a small deep-learning framework to learn deep learning with.
+
+Modules, in dependency order (each imports only those before it):
+
+1. ``backend``      which array module (NumPy or CuPy) holds an array
+2. ``functions``    stateless math: sigmoid, softmax, cross-entropy, one_hot
+3. ``layers``       hand-written layers with forward and backward
+4. ``net``          ``Sequential``: chains layers, owns params, save and load
+5. ``trainer``      ``Trainer``: mini-batches, progress bar, history
+
+Beside them: ``optimizers``, ``gradient`` (numerical gradients) and ``datasets``
+depend only on ``backend``; ``autograd`` (the computation graph) on ``backend``
+and ``functions``.  ``import framework`` needs only NumPy; matplotlib, tqdm, pooch,
+graphviz and CuPy are imported by the functions that use them.
+"""
+
+from .backend import get_array_module, gpu_available, to_cpu, to_gpu
+from .gradient import gradient_check, numerical_gradient
+from .layers import (
+    AddLayer,
+    Affine,
+    MeanSquaredError,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    SoftmaxWithLoss,
+    Tanh,
+)
+from .net import Sequential
+from .optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "get_array_module",
+    "gpu_available",
+    "to_cpu",
+    "to_gpu",
+    "gradient_check",
+    "numerical_gradient",
+    "AddLayer",
+    "MulLayer",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Affine",
+    "SoftmaxWithLoss",
+    "MeanSquaredError",
+    "Sequential",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSprop",
+    "Adam",
+]

@@ -1,0 +1,126 @@
+"""Loss layers: the last layer of a net, ``forward(x, t)`` gives a scalar loss.
+
+A loss that comes out NaN or infinite is never returned: the layer raises
+``FloatingPointError`` saying which input was not finite.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..functions import log_softmax
+from ._checks import check_float, require_forward
+
+__all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
+
+
+def _raise_not_finite(layer, loss, **arrays):
+    xp = get_array_module(*arrays.values())
+    for name, a in arrays.items():
+        bad = int((~xp.isfinite(a)).sum())
+        if bad:
+            raise FloatingPointError(
+                f"{type(layer).__name__}.forward: loss is {loss} because input {name} holds "
+                f"{bad} nan/inf values; the weights have probably diverged, try a lower "
+                "learning rate"
+            )
+    raise FloatingPointError(f"{type(layer).__name__}.forward: loss is {loss} (overflow)")
+
+
+class SoftmaxWithLoss:
+    """Softmax followed by cross-entropy, fused so the gradient is simple.
+
+    forward: ``y = softmax(x)``, ``loss = -sum(t * log y) / N`` (computed with
+    ``log_softmax``, finite even for scores of 1e4).
+    backward: ``dx = dout * (y - t) / N``.
+
+    ``t`` is either integer class labels of shape (N,) or one-hot (or soft) target
+    rows of shape (N, C).
+    """
+
+    def __init__(self):
+        self.y = None  # softmax output, shape (N, C)
+        self.t = None  # labels (N,) or target rows (N, C)
+        self.loss = None
+
+    def forward(self, x, t):
+        xp = get_array_module(x)
+        if getattr(x, "ndim", 0) != 2:
+            got = getattr(x, "shape", type(x).__name__)
+            raise ValueError(
+                f"SoftmaxWithLoss.forward: expected scores x of shape (N, C), got {got}"
+            )
+        check_float(self, "x", x)
+        N, C = x.shape
+        t = xp.asarray(t)
+        if t.shape == x.shape:
+            check_float(self, "t", t)
+        elif t.ndim == 1 and t.dtype.kind in "iu":
+            if t.shape[0] != N:
+                raise ValueError(
+                    f"SoftmaxWithLoss.forward: x has {N} rows but t has {t.shape[0]} labels; "
+                    "x and t must hold the same samples"
+                )
+            lo, hi = int(t.min()), int(t.max())
+            if lo < 0 or hi >= C:
+                raise ValueError(
+                    f"SoftmaxWithLoss.forward: expected labels in [0, {C - 1}] for {C} "
+                    f"classes, got values from {lo} to {hi}"
+                )
+        else:
+            raise TypeError(
+                f"SoftmaxWithLoss.forward: expected t as integer labels of shape ({N},) or "
+                f"one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
+            )
+        logp = log_softmax(x)
+        if t.ndim == 1:
+            loss = -float(logp[xp.arange(N), t].sum()) / N
+        else:
+            loss = -float((t * logp).sum()) / N
+        if not xp.isfinite(loss):
+            _raise_not_finite(self, loss, x=x, t=t)
+        self.y = xp.exp(logp)
+        self.t = t
+        self.loss = loss
+        return loss
+
+    def backward(self, dout=1):
+        require_forward(self, self.y)
+        N = self.y.shape[0]
+        if self.t.ndim == 1:
+            dx = self.y.copy()
+            dx[get_array_module(dx).arange(N), self.t] -= 1
+        else:
+            dx = self.y - self.t
+        dx *= dout / N
+        return dx
+
+
+class MeanSquaredError:
+    """Regression loss: half the squared error, averaged over the batch.
+
+    forward: ``loss = sum((y - t)**2) / (2 N)``; backward: ``dy = dout * (y - t) / N``.
+    The prediction ``y`` passes through unchanged (an identity output layer).
+    """
+
+    def __init__(self):
+        self.diff = None  # y - t
+
+    def forward(self, y, t):
+        if getattr(y, "shape", None) != getattr(t, "shape", None):
+            raise ValueError(
+                f"MeanSquaredError.forward: expected t of the shape of y "
+                f"{getattr(y, 'shape', None)}, got {getattr(t, 'shape', type(t).__name__)}"
+            )
+        check_float(self, "y", y)
+        xp = get_array_module(y)
+        N = y.shape[0] if y.ndim > 0 else 1
+        self.diff = y - t
+        loss = 0.5 * float((self.diff * self.diff).sum()) / N
+        if not xp.isfinite(loss):
+            _raise_not_finite(self, loss, y=y, t=t)
+        return loss
+
+    def backward(self, dout=1):
+        require_forward(self, self.diff)
+        N = self.diff.shape[0] if self.diff.ndim > 0 else 1
+        return self.diff * (dout / N)

@@ -1,0 +1,257 @@
+"""Sequential: a net that chains hand-written layers and ends in a loss layer.
+
+``predict`` runs the layers forward, ``loss`` adds the loss layer, ``gradient``
+runs everything backward and returns the gradients, named like the parameters:
+``"<layer index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"`` ...; a nested
+Sequential gives ``"1.0.W"``).  ``params`` holds the very arrays of the layers,
+so an optimizer's in-place update trains the net.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .backend import get_array_module, to_cpu
+from .gradient import numerical_gradient
+from .layers import SoftmaxWithLoss
+
+__all__ = ["Sequential"]
+
+
+def _accepts(fn, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class Sequential:
+    """Layers applied in order, then a loss layer.
+
+    Parameters
+    ----------
+    layers : list
+        Objects with ``forward(x)`` / ``backward(dout)``; those with parameters
+        expose ``params`` and ``grads`` dicts, those with running statistics a
+        ``state`` dict.  A layer whose ``forward`` takes ``train`` is told the mode.
+    loss : loss layer, default ``SoftmaxWithLoss()``
+        ``forward(y, t)`` gives the loss, ``backward(dout=1)`` its gradient.
+    """
+
+    def __init__(self, layers, loss=None):
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+                raise TypeError(
+                    f"Sequential: layer {i} ({type(layer).__name__}) has no forward/backward "
+                    "methods; expected a layer object such as Affine(784, 100) or Relu()"
+                )
+        self.layers = layers
+        self.loss_layer = SoftmaxWithLoss() if loss is None else loss
+        self._takes_train = [_accepts(layer.forward, "train") for layer in layers]
+        self._first_needs_no_dx = bool(layers) and _accepts(layers[0].backward, "need_dx")
+
+    # -- parameters -----------------------------------------------------------
+    def _flat(self, attr: str) -> dict:
+        out = {}
+        for i, layer in enumerate(self.layers):
+            for name, arr in getattr(layer, attr, {}).items():
+                out[f"{i}.{name}"] = arr
+        return out
+
+    @property
+    def params(self) -> dict:
+        """All parameters, ``{"0.W": layers[0].W, ...}`` (the layers' own arrays)."""
+        return self._flat("params")
+
+    @property
+    def grads(self) -> dict:
+        """Gradients from the last ``backward``, keyed like ``params``."""
+        return self._flat("grads")
+
+    @property
+    def state(self) -> dict:
+        """Arrays that are not trained but saved, e.g. BatchNorm's running mean."""
+        return self._flat("state")
+
+    # -- forward and backward -------------------------------------------------
+    def forward(self, x, train: bool = False):
+        """Run every layer on ``x``; layers that take ``train`` get the mode."""
+        for layer, takes_train in zip(self.layers, self._takes_train, strict=True):
+            x = layer.forward(x, train=train) if takes_train else layer.forward(x)
+        return x
+
+    def predict(self, x, train: bool = False, batch_size: int = 1000):
+        """Scores for ``x``, computed ``batch_size`` samples at a time in test mode.
+
+        Running in batches keeps memory bounded for 10,000 test images.
+        """
+        if train or len(x) <= batch_size:
+            return self.forward(x, train)
+        xp = get_array_module(x)
+        outs = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        return xp.concatenate(outs)
+
+    def loss(self, x, t, train: bool = False) -> float:
+        """Loss of the net on ``(x, t)``."""
+        return self.loss_layer.forward(self.forward(x, train), t)
+
+    def backward(self, dout=1):
+        """Backpropagate from the loss; fill every layer's grads; return ``dx``.
+
+        The first layer skips its input gradient when it can (nobody needs it),
+        and then ``None`` is returned.
+        """
+        dout = self.loss_layer.backward(dout)
+        for i in range(len(self.layers) - 1, 0, -1):
+            dout = self.layers[i].backward(dout)
+        if not self.layers:
+            return dout
+        if self._first_needs_no_dx:
+            return self.layers[0].backward(dout, need_dx=False)
+        return self.layers[0].backward(dout)
+
+    def gradient(self, x, t) -> dict:
+        """Gradients of the training-mode loss by backprop, keyed like ``params``.
+
+        The returned arrays are the layers' own, refilled by the next call.
+        """
+        self.loss(x, t, train=True)
+        self.backward()
+        return self.grads
+
+    def numerical_gradient(self, x, t, eps: float = 1e-4) -> dict:
+        """Gradients by central differences (slow; use float64): the referee for backprop."""
+
+        def f(_):
+            return self.loss(x, t, train=True)
+
+        return {k: numerical_gradient(f, p, eps) for k, p in self.params.items()}
+
+    def accuracy(self, x, t, batch_size: int = 1000) -> float:
+        """Fraction of samples whose top score is the true class (labels or one-hot ``t``)."""
+        if len(x) != len(t):
+            raise ValueError(
+                f"Sequential.accuracy: x has {len(x)} samples but t has {len(t)}; "
+                "they must hold the same samples"
+            )
+        if len(x) == 0:
+            raise ValueError("Sequential.accuracy: got no samples")
+        correct = 0
+        for i in range(0, len(x), batch_size):
+            y = self.forward(x[i : i + batch_size]).argmax(axis=1)
+            tb = t[i : i + batch_size]
+            if tb.ndim != 1:
+                tb = tb.argmax(axis=1)
+            correct += int((y == tb).sum())
+        return correct / len(x)
+
+    # -- saving and loading ---------------------------------------------------
+    def save(self, path) -> None:
+        """Write parameters and state to an ``.npz`` file (atomic: all or nothing).
+
+        The arrays go to a temporary file in the same folder, which then replaces
+        ``path`` in one step, so a failed save leaves any old file intact.
+        """
+        arrays = {k: to_cpu(v) for k, v in {**self.params, **self.state}.items()}
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load(self, path) -> None:
+        """Read weights saved by ``save``; every name, shape and dtype is checked first.
+
+        Raises
+        ------
+        ValueError
+            When the file is not a readable ``.npz`` or does not match this net; the
+            net is then left exactly as it was.
+        """
+        path = os.fspath(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                loaded = {k: data[k] for k in data.files}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            raise ValueError(
+                f"Sequential.load: {path} is not a readable .npz weights file ({err}); "
+                "it may be truncated or corrupt, save it again"
+            ) from err
+        targets = {**self.params, **self.state}
+        problems = []
+        missing = sorted(set(targets) - set(loaded))
+        unexpected = sorted(set(loaded) - set(targets))
+        if missing:
+            problems.append(f"missing {missing}")
+        if unexpected:
+            problems.append(f"unexpected {unexpected}")
+        for k in sorted(set(targets) & set(loaded)):
+            want, got = targets[k], loaded[k]
+            if want.shape != got.shape or want.dtype != got.dtype:
+                problems.append(
+                    f"{k}: expected {want.shape} {want.dtype}, got {got.shape} {got.dtype}"
+                )
+        if problems:
+            raise ValueError(
+                f"Sequential.load: {path} does not match this net: " + "; ".join(problems)
+            )
+        for k, dst in targets.items():
+            dst[...] = get_array_module(dst).asarray(loaded[k])
+
+    # -- description ----------------------------------------------------------
+    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str:
+        """Print a table of layers, output shapes and parameter counts; return it.
+
+        ``input_shape`` is one sample's shape, e.g. ``(784,)`` or ``(1, 28, 28)``;
+        without it the width of a first ``Affine`` is used, if there is one.
+        """
+        if input_shape is None:
+            W = getattr(self.layers[0], "W", None) if self.layers else None
+            if W is None or W.ndim != 2:
+                raise ValueError(
+                    "Sequential.summary: cannot guess the input shape; pass one sample's "
+                    "shape, e.g. summary((1, 28, 28))"
+                )
+            input_shape = (W.shape[0],)
+        params = self.params
+        dtype = next(iter(params.values())).dtype if params else np.float32
+        xp = get_array_module(*params.values()) if params else np
+        x = xp.zeros((1, *input_shape), dtype=dtype)
+        rows = [("#", "layer", "output shape", "params")]
+        rows.append(("", "input", str(("N", *input_shape)), ""))
+        total = 0
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x, train=False) if self._takes_train[i] else layer.forward(x)
+            count = sum(int(p.size) for p in getattr(layer, "params", {}).values())
+            total += count
+            rows.append((str(i), type(layer).__name__, str(("N", *x.shape[1:])), f"{count:,}"))
+        rows.append(("", type(self.loss_layer).__name__, "loss", ""))
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"total parameters: {total:,}")
+        text = "\n".join(line.rstrip() for line in lines)
+        print_fn(text)
+        return text
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(
+            f"  ({i}) {type(layer).__name__}" for i, layer in enumerate(self.layers)
+        )
+        return f"Sequential(\n{inner},\n  loss={type(self.loss_layer).__name__}\n)"
