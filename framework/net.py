@@ -30,6 +30,10 @@ def _accepts(fn, name: str) -> bool:
         return False
 
 
+def _shape_text(sample_shape) -> str:
+    return "(" + ", ".join(["N", *map(str, sample_shape)]) + ")"
+
+
 class Sequential:
     """Layers applied in order, then a loss layer.
 
@@ -234,13 +238,13 @@ class Sequential:
         xp = get_array_module(*params.values()) if params else np
         x = xp.zeros((1, *input_shape), dtype=dtype)
         rows = [("#", "layer", "output shape", "params")]
-        rows.append(("", "input", str(("N", *input_shape)), ""))
+        rows.append(("", "input", _shape_text(input_shape), ""))
         total = 0
         for i, layer in enumerate(self.layers):
             x = layer.forward(x, train=False) if self._takes_train[i] else layer.forward(x)
             count = sum(int(p.size) for p in getattr(layer, "params", {}).values())
             total += count
-            rows.append((str(i), type(layer).__name__, str(("N", *x.shape[1:])), f"{count:,}"))
+            rows.append((str(i), type(layer).__name__, _shape_text(x.shape[1:]), f"{count:,}"))
         rows.append(("", type(self.loss_layer).__name__, "loss", ""))
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
