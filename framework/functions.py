@@ -18,6 +18,9 @@ __all__ = [
     "mean_squared_error",
     "one_hot",
     "sum_to",
+    "conv_output_size",
+    "im2col",
+    "col2im",
 ]
 
 
@@ -123,3 +126,80 @@ def sum_to(x, shape: tuple):
     if lead > 0:
         y = y.reshape(y.shape[lead:])
     return y.reshape(shape)
+
+
+def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
+    """Output length of a convolution or pooling along one axis.
+
+    ``out = (input_size + 2 * pad - filter_size) // stride + 1``; the book's
+    formula, which drops input rows that a last step of ``stride`` cannot reach.
+    """
+    return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
+    """Unroll every filter window of an image batch into one row of a matrix.
+
+    A convolution then becomes one matrix product: ``col @ W.reshape(FN, -1).T``.
+
+    Parameters
+    ----------
+    input_data : array, shape (N, C, H, W)
+    filter_h, filter_w : int
+        Window size.
+    stride, pad : int
+        Step between windows; zeros added on each side of H and W.
+
+    Returns
+    -------
+    array, shape (N * out_h * out_w, C * filter_h * filter_w)
+        Row ``(n, i, j)`` holds window ``(i, j)`` of image ``n``, in the book's
+        column order ``(c, y, x)``.
+    """
+    xp = get_array_module(input_data)
+    N, C, H, W = input_data.shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    img = input_data
+    if pad:
+        img = xp.pad(input_data, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    # A strided view of every window, (N, C, out_h, out_w, filter_h, filter_w); no copy yet.
+    windows = xp.lib.stride_tricks.sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :out_h, :out_w]
+    # The one copy: reorder to (N, out_h, out_w, C, filter_h, filter_w) and flatten.
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * out_h * out_w, -1)
+
+
+def col2im(col, input_shape: tuple, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
+    """Fold rows made by :func:`im2col` back into images, summing where windows overlap.
+
+    This is the backward of ``im2col``: every input pixel receives the sum of
+    the entries of all windows that contain it.
+
+    Parameters
+    ----------
+    col : array, shape (N * out_h * out_w, C * filter_h * filter_w)
+    input_shape : tuple (N, C, H, W)
+        Shape of the images given to ``im2col``.
+    filter_h, filter_w, stride, pad : int
+        As given to ``im2col``.
+
+    Returns
+    -------
+    array, shape (N, C, H, W), dtype of ``col``
+    """
+    xp = get_array_module(col)
+    N, C, H, W = input_shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    # A view as (N, C, filter_h, filter_w, out_h, out_w), the book's order; no copy.
+    col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    img = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    # One slice-add per kernel position (y, x): a plain += on a strided slice never
+    # repeats an index, so overlapping windows are all summed.
+    for y in range(filter_h):
+        y_max = y + stride * out_h
+        for x in range(filter_w):
+            x_max = x + stride * out_w
+            img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x]
+    return img[:, :, pad : H + pad, pad : W + pad]
