@@ -1,0 +1,259 @@
+"""Command line: ``python -m framework shop`` and ``python -m framework train``.
+
+``shop``   the book's apple-and-orange shopping example (chapter 5): a forward
+           and a backward pass through MulLayer and AddLayer, printed as tables.
+``train``  trains a ready-made net (``framework.models.MODELS``) on Fashion-MNIST
+           with a progress bar, then writes the weights and the learning curves.
+
+Run ``python -m framework --help`` or ``python -m framework train --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import optimizers
+from .layers import AddLayer, MulLayer
+from .models import MODELS
+
+__all__ = ["OPTIMIZERS", "main", "shop", "train"]
+
+#: Optimizer classes by command-line name, each with the learning rate it starts from.
+OPTIMIZERS = {
+    "sgd": (optimizers.SGD, 0.1),
+    "momentum": (optimizers.Momentum, 0.01),
+    "nesterov": (optimizers.Nesterov, 0.01),
+    "adagrad": (optimizers.AdaGrad, 0.01),
+    "rmsprop": (optimizers.RMSprop, 0.001),
+    "adam": (optimizers.Adam, 0.001),
+}
+
+
+def _number(v: float) -> str:
+    """Format a float the way a person writes it: 715, 2.2 (not 715.0000000000001)."""
+    return f"{v:.10g}"
+
+
+def _table(title: str, rows) -> None:
+    """Print a titled two-column table of (name, value, note) rows."""
+    print(title)
+    for name, value, note in rows:
+        print(f"  {name:<12}  {_number(value):>5}   {note}".rstrip())
+    print()
+
+
+def shop(
+    apple: float = 100,
+    apple_num: int = 2,
+    orange: float = 150,
+    orange_num: int = 3,
+    tax: float = 1.1,
+) -> dict:
+    """Print the book's shopping example, forward then backward; return the gradients.
+
+    forward: ``price = (apple * apple_num + orange * orange_num) * tax``.
+    backward from ``dprice = 1``: each MulLayer swaps its inputs
+    (``dx = dout * y``, ``dy = dout * x``), the AddLayer passes ``dout`` to both sides.
+    """
+    mul_apple, mul_orange, add_fruit, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+    apple_price = mul_apple.forward(apple, apple_num)
+    orange_price = mul_orange.forward(orange, orange_num)
+    all_price = add_fruit.forward(apple_price, orange_price)
+    price = mul_tax.forward(all_price, tax)
+    _table(
+        "Forward pass (MulLayer, AddLayer)",
+        [
+            ("apple price", apple_price, f"= {apple} x {apple_num} apples"),
+            ("orange price", orange_price, f"= {orange} x {orange_num} oranges"),
+            ("all fruit", all_price, f"= {apple_price} + {orange_price}"),
+            ("price", price, f"= {all_price} x tax {tax}"),
+        ],
+    )
+
+    dprice = 1
+    dall_price, dtax = mul_tax.backward(dprice)
+    dapple_price, dorange_price = add_fruit.backward(dall_price)
+    dorange, dorange_num = mul_orange.backward(dorange_price)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    grads = {
+        "dApple": dapple,
+        "dApple_num": dapple_num,
+        "dOrange": dorange,
+        "dOrange_num": dorange_num,
+        "dTax": dtax,
+    }
+    _table(
+        "Backward pass (from dprice = 1): how much the price moves per unit",
+        [
+            ("dApple", dapple, f"= dprice x tax x apple_num = {tax} x {apple_num}"),
+            ("dApple_num", dapple_num, f"= dprice x tax x apple = {tax} x {apple}"),
+            ("dOrange", dorange, f"= dprice x tax x orange_num = {tax} x {orange_num}"),
+            ("dOrange_num", dorange_num, f"= dprice x tax x orange = {tax} x {orange}"),
+            ("dTax", dtax, f"= dprice x all fruit = {all_price}"),
+        ],
+    )
+    print(f"(values rounded for printing: in floating point the price is {price!r})")
+    return grads
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train ``args.model`` on Fashion-MNIST; write weights, curves and history to ``args.out``."""
+    from .datasets import load_fashion_mnist
+    from .plot import plot_history
+    from .trainer import Trainer
+
+    verbose = not args.quiet
+    # Images stay (N, 1, 28, 28): an Affine flattens them itself, and a CNN needs them so.
+    (x_train, t_train), (x_test, t_test) = load_fashion_mnist(
+        flatten=False, data_dir=args.data_dir, sample=args.sample, verbose=verbose
+    )
+    full = len(x_train) >= 60000 and not args.sample
+    print(
+        f"data: {'full Fashion-MNIST' if full else 'bundled Fashion-MNIST sample'}, "
+        f"{len(x_train)} training and {len(x_test)} test images"
+    )
+    rng = np.random.default_rng(args.seed)
+    builder = MODELS[args.model]
+    options = {"hidden_sizes": tuple(args.hidden)} if args.hidden else {}
+    if options and "hidden_sizes" not in inspect.signature(builder).parameters:
+        print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
+        return 2
+    net = builder(rng=rng, **options)
+    opt_class, default_lr = OPTIMIZERS[args.optimizer]
+    lr = default_lr if args.lr is None else args.lr
+    print(
+        f"model: {args.model}, optimizer: {args.optimizer} (lr {lr}), "
+        f"{args.epochs} epochs of batches of {args.batch_size}"
+    )
+    if verbose:
+        net.summary(x_train.shape[1:])
+    trainer = Trainer(
+        net,
+        opt_class(lr=lr),
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        rng=rng,
+        verbose=verbose,
+    )
+    try:
+        history = trainer.train()
+    except FloatingPointError as err:
+        print(f"error: training diverged: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
+        f"test accuracy {net.accuracy(x_test, t_test):.4f}"
+    )
+
+    out = args.out or os.path.join("runs", args.model)
+    os.makedirs(out, exist_ok=True)
+    paths = {
+        name: os.path.join(out, name) for name in ("weights.npz", "curves.png", "history.json")
+    }
+    net.save(paths["weights.npz"])
+    plot_history(history, paths["curves.png"])
+    with open(paths["history.json"], "w") as f:
+        json.dump(history, f)
+    for what, path in zip(("weights", "curves", "history"), paths.values(), strict=True):
+        print(f"{what:<8} {path}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    """Parse a positive integer command-line value."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``python -m framework``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m framework",
+        description="A small deep-learning framework to learn deep learning with.",
+        epilog="Example: python -m framework train --epochs 3 --optimizer sgd --lr 0.1",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser(
+        "shop",
+        help="the apple-and-orange shopping example: backprop through MulLayer and AddLayer",
+        description="Forward and backward pass of the book's chapter 5 shopping example.",
+    )
+    p = sub.add_parser(
+        "train",
+        help="train a net on Fashion-MNIST and save its weights and learning curves",
+        description="Train a ready-made net on Fashion-MNIST (the full set when it is "
+        "available, else the bundled sample) and save weights.npz, curves.png and "
+        "history.json to the output folder.",
+    )
+    p.add_argument(
+        "--model", choices=sorted(MODELS), default="mlp", help="which net (default: %(default)s)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=5,
+        help="passes over the data (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=100,
+        help="samples per step (default: %(default)s)",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default="adam",
+        help="update rule (default: %(default)s)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: 0.1 for sgd, 0.001 for adam and rmsprop, 0.01 otherwise)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="SIZE",
+        help="hidden layer sizes of the mlp (default: 100)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default: runs/<model>)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of weights and shuffling (default: %(default)s)"
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the Fashion-MNIST files (default: the standard places)",
+    )
+    p.add_argument("--sample", action="store_true", help="use the small bundled sample")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (``sys.argv[1:]`` when None); return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "shop":
+        shop()
+        return 0
+    return train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
