@@ -1,7 +1,9 @@
 """Hand-written layers: each has ``forward`` and ``backward`` written out by hand."""
 
 from .basic import AddLayer, Affine, MulLayer, Relu, Sigmoid, Tanh
+from .conv import Convolution, Flatten, Pooling
 from .losses import MeanSquaredError, SoftmaxWithLoss
+from .regularization import BatchNormalization, Dropout
 
 __all__ = [
     "AddLayer",
@@ -10,6 +12,11 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "Affine",
+    "Convolution",
+    "Pooling",
+    "Flatten",
+    "Dropout",
+    "BatchNormalization",
     "SoftmaxWithLoss",
     "MeanSquaredError",
 ]

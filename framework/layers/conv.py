@@ -1,0 +1,274 @@
+"""Layers of the book's chapter 7: Convolution, Pooling and Flatten for image batches.
+
+Images come as ``(N, C, H, W)``: N samples, C channels, H rows, W columns.  The
+convolution unrolls every filter window into a row with ``im2col``, so that it
+becomes one matrix product; its backward folds the rows back with ``col2im``.
+Pooling loops over the few positions of its window (2 x 2 = 4 for the usual
+pooling), never over samples or pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..functions import col2im, conv_output_size, im2col
+from ..initializers import init_weight
+from ._checks import check_dout, check_float, check_same_dtype, require_forward
+
+__all__ = ["Convolution", "Pooling", "Flatten"]
+
+
+def _output_hw(layer, x, filter_h: int, filter_w: int, stride: int, pad: int) -> tuple:
+    """Return ``(out_h, out_w)`` for ``x`` of shape (N, C, H, W), or raise ``ValueError``.
+
+    The window must fit in the padded input, and ``stride`` must step exactly
+    onto its last position (otherwise the last rows or columns would be ignored
+    silently, as the book's code does).
+    """
+    name = type(layer).__name__
+    H, W = x.shape[2], x.shape[3]
+    if H + 2 * pad < filter_h or W + 2 * pad < filter_w:
+        raise ValueError(
+            f"{name}.forward: window {filter_h}x{filter_w} is larger than the padded input "
+            f"{H + 2 * pad}x{W + 2 * pad} (x of shape {x.shape}, pad={pad}); use a smaller "
+            "window or a larger pad"
+        )
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    rest_h = (H + 2 * pad - filter_h) % stride
+    rest_w = (W + 2 * pad - filter_w) % stride
+    if rest_h or rest_w:
+        raise ValueError(
+            f"{name}.forward: stride {stride} does not fit x of shape {x.shape} with a "
+            f"{filter_h}x{filter_w} window and pad={pad}: the output would be "
+            f"(N, C, {out_h}, {out_w}) and the last {rest_h} row(s) and {rest_w} column(s) of "
+            f"the padded input would be ignored; choose pad or stride so that "
+            "(H + 2*pad - window) is a multiple of stride"
+        )
+    return out_h, out_w
+
+
+def _check_images(layer, x, channels=None) -> None:
+    """Raise ``ValueError`` unless ``x`` is a batch of images (N, C, H, W)."""
+    name = type(layer).__name__
+    want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
+    if getattr(x, "ndim", 0) != 4:
+        got = getattr(x, "shape", type(x).__name__)
+        hint = ""
+        if getattr(x, "ndim", 0) == 2:
+            hint = "; flat images? reshape them, e.g. x.reshape(-1, 1, 28, 28)"
+        raise ValueError(f"{name}.forward: expected x of shape {want}, got {got}{hint}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(
+            f"{name}.forward: expected x of shape {want} (the filters W have {channels} "
+            f"input channel(s)), got {x.shape}"
+        )
+
+
+class Convolution:
+    """2-D convolution (cross-correlation, as in the book and PyTorch).
+
+    forward: ``out[n, f, i, j] = sum_{c,y,x} W[f, c, y, x] * xpad[n, c, s*i + y, s*j + x]
+    + b[f]``, computed as ``col @ W.reshape(FN, -1).T + b`` with ``col = im2col(x)``.
+
+    backward: with ``dout`` reshaped to rows (N * out_h * out_w, FN),
+    ``dW = dout.T @ col``, ``db = sum(dout)``, ``dx = col2im(dout @ W.reshape(FN, -1))``.
+
+    Build it from arrays, as in the book, ``Convolution(W, b, stride=1, pad=0)``, or
+    from a filter shape, ``Convolution((30, 1, 5, 5), rng=rng)`` (He init, ``b = 0``).
+
+    Parameters
+    ----------
+    W : array of shape (FN, C, FH, FW), or a tuple giving that shape
+        FN filters, each of C channels and FH x FW pixels.
+    b : array of shape (FN,), optional
+        Bias; zeros when omitted.
+    stride, pad : int
+        Step between windows; zeros added on each side of the image.
+    init : {"he", "xavier"} or float
+        Only when built from a shape: the weight scale (fan-in ``C * FH * FW``).
+    rng : numpy.random.Generator, optional
+    dtype : dtype, default float32
+    """
+
+    def __init__(
+        self, W, b=None, stride: int = 1, pad: int = 0, *, init="he", rng=None, dtype="float32"
+    ):
+        if isinstance(W, tuple):
+            W = init_weight(W, init, rng, dtype)
+        check_float(self, "W", W)
+        if b is None:
+            b = get_array_module(W).zeros(W.shape[:1], dtype=W.dtype)
+        if W.ndim != 4 or getattr(b, "shape", None) != (W.shape[0],) or b.dtype != W.dtype:
+            raise ValueError(
+                f"Convolution: expected W of shape (FN, C, FH, FW) and b of shape (FN,) with "
+                f"one dtype, got W {W.shape} {W.dtype} and b {getattr(b, 'shape', None)} "
+                f"{getattr(b, 'dtype', type(b).__name__)}"
+            )
+        if int(stride) < 1 or int(pad) < 0:
+            raise ValueError(
+                f"Convolution: expected stride >= 1 and pad >= 0, got stride={stride}, pad={pad}"
+            )
+        xp = get_array_module(W)
+        self.W = W
+        self.b = b
+        self.stride = int(stride)
+        self.pad = int(pad)
+        self.dW = xp.zeros_like(W)
+        self.db = xp.zeros_like(b)
+        self.x_shape = None
+        self.out_shape = None
+        self.col = None  # im2col(x), (N * out_h * out_w, C * FH * FW)
+
+    @property
+    def params(self) -> dict:
+        """Parameters by name; the very arrays ``W`` and ``b``."""
+        return {"W": self.W, "b": self.b}
+
+    @property
+    def grads(self) -> dict:
+        """Gradients by name; the very arrays ``dW`` and ``db``."""
+        return {"W": self.dW, "b": self.db}
+
+    def forward(self, x):
+        FN, C, FH, FW = self.W.shape
+        _check_images(self, x, C)
+        check_same_dtype(self, "forward", "x", x, self.W.dtype)
+        N = x.shape[0]
+        out_h, out_w = _output_hw(self, x, FH, FW, self.stride, self.pad)
+        self.x_shape = x.shape
+        self.out_shape = (N, FN, out_h, out_w)
+        self.col = im2col(x, FH, FW, self.stride, self.pad)
+        out = self.col @ self.W.reshape(FN, -1).T + self.b
+        # Rows are (n, i, j): a view as (N, FN, out_h, out_w), no copy.
+        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout, need_dx: bool = True):
+        """Fill ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
+
+        A net's first convolution skips ``dx`` (and its ``col2im``): nobody uses it.
+        """
+        require_forward(self, self.col)
+        check_dout(self, dout, self.out_shape)
+        FN, C, FH, FW = self.W.shape
+        check_same_dtype(self, "backward", "dout", dout, self.W.dtype)
+        xp = get_array_module(dout)
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)  # rows (n, i, j), like col
+        xp.matmul(dout.T, self.col, out=self.dW.reshape(FN, -1))
+        dout.sum(axis=0, out=self.db)
+        if not need_dx:
+            return None
+        dcol = dout @ self.W.reshape(FN, -1)
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
+
+
+class Pooling:
+    """Max pooling (or average pooling) over ``pool_h x pool_w`` windows of each channel.
+
+    max: ``out[n, c, i, j] = max_{y,x} xpad[n, c, s*i + y, s*j + x]``; backward sends
+    ``dout`` to the position of the maximum (the first one on ties, as the book's
+    ``argmax``), 0 elsewhere.  Padding uses ``-inf``, so it is never the maximum.
+
+    average: ``out = mean`` over the window (zero padding counts, as in PyTorch's
+    default); backward spreads ``dout / (pool_h * pool_w)`` over the window.
+
+    The loop runs over the ``pool_h * pool_w`` positions of the window; each step
+    handles the whole batch at once through a strided view.
+
+    Parameters
+    ----------
+    pool_h, pool_w : int
+        Window size.
+    stride, pad : int
+        Step between windows (the usual choice is ``stride = pool_h``) and padding.
+    mode : {"max", "average"}
+    """
+
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0, mode: str = "max"):
+        if mode not in ("max", "average"):
+            raise ValueError(f"Pooling: expected mode 'max' or 'average', got {mode!r}")
+        pool_h, pool_w, stride, pad = int(pool_h), int(pool_w), int(stride), int(pad)
+        if min(pool_h, pool_w, stride) < 1 or pad < 0 or 2 * pad > min(pool_h, pool_w):
+            raise ValueError(
+                f"Pooling: expected pool_h, pool_w, stride >= 1 and 0 <= pad <= half the "
+                f"window, got pool_h={pool_h}, pool_w={pool_w}, stride={stride}, pad={pad}"
+            )
+        self.pool_h = pool_h
+        self.pool_w = pool_w
+        self.stride = stride
+        self.pad = pad
+        self.mode = mode
+        self.x_shape = None
+        self.out_shape = None
+        self.arg_max = None  # window position (y * pool_w + x) of each maximum, uint8/int16
+
+    def _windows(self, xpad, out_h, out_w):
+        """Yield ``(k, view)``: for window position ``k``, that pixel of every window."""
+        s = self.stride
+        for y in range(self.pool_h):
+            for x in range(self.pool_w):
+                yield y * self.pool_w + x, xpad[:, :, y : y + s * out_h : s, x : x + s * out_w : s]
+
+    def forward(self, x):
+        _check_images(self, x)
+        check_float(self, "x", x)
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        out_h, out_w = _output_hw(self, x, self.pool_h, self.pool_w, self.stride, self.pad)
+        p = self.pad
+        fill = -np.inf if self.mode == "max" else 0.0
+        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+        self.x_shape = x.shape
+        self.out_shape = (N, C, out_h, out_w)
+        windows = self._windows(xpad, out_h, out_w)
+        _, first = next(windows)
+        out = first.copy()
+        if self.mode == "average":
+            for _, view in windows:
+                out += view
+            return out * (1.0 / (self.pool_h * self.pool_w))
+        kind = xp.uint8 if self.pool_h * self.pool_w <= 256 else xp.int16
+        self.arg_max = xp.zeros(out.shape, dtype=kind)
+        for k, view in windows:
+            bigger = view > out  # strict: the first maximum wins ties
+            xp.copyto(out, view, where=bigger)
+            xp.copyto(self.arg_max, k, where=bigger)
+        return out
+
+    def backward(self, dout):
+        require_forward(self, self.out_shape)
+        check_dout(self, dout, self.out_shape)
+        xp = get_array_module(dout)
+        N, C, H, W = self.x_shape
+        p = self.pad
+        out_h, out_w = self.out_shape[2:]
+        dxpad = xp.zeros((N, C, H + 2 * p, W + 2 * p), dtype=dout.dtype)
+        if self.mode == "average":
+            dout = dout * (1.0 / (self.pool_h * self.pool_w))  # a new array; each pixel's share
+        for k, view in self._windows(dxpad, out_h, out_w):
+            # view is a slice of dxpad; += sums where windows overlap (stride < pool).
+            view += xp.where(self.arg_max == k, dout, 0) if self.mode == "max" else dout
+        return dxpad[:, :, p : H + p, p : W + p] if p else dxpad
+
+
+class Flatten:
+    """Flatten each sample: (N, C, H, W) -> (N, C*H*W); backward restores the shape."""
+
+    def __init__(self):
+        self.x_shape = None
+
+    def forward(self, x):
+        if getattr(x, "ndim", 0) < 1:
+            raise ValueError(
+                f"Flatten.forward: expected x of shape (N, ...), got "
+                f"{getattr(x, 'shape', type(x).__name__)}"
+            )
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        require_forward(self, self.x_shape)
+        N = self.x_shape[0]
+        check_dout(self, dout, (N, int(np.prod(self.x_shape[1:], dtype=np.int64))))
+        return dout.reshape(self.x_shape)
