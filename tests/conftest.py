@@ -18,6 +18,25 @@ FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 @pytest.fixture
+def fashion_mnist_dir():
+    """The folder of the full Fashion-MNIST; skips without it, but fails on CI."""
+    from pathlib import Path
+
+    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    names += ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    folder = Path(FASHION_DIR)
+    if not all((folder / name).is_file() for name in names):
+        message = f"the full Fashion-MNIST is not in {folder}"
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"{message}: CI must install the Debian package dataset-fashion-mnist "
+                "(apt-get install dataset-fashion-mnist)"
+            )
+        pytest.skip(f"{message} (apt-get install dataset-fashion-mnist)")
+    return folder
+
+
+@pytest.fixture
 def rng():
     """A fresh, seeded generator for each test."""
     return np.random.default_rng(1234)
