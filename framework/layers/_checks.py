@@ -20,8 +20,9 @@ def require_forward(layer, cached) -> None:
 
 def check_dout(layer, dout, shape: tuple) -> None:
     """Raise ``ValueError`` unless ``dout`` has the shape of the forward output."""
-    if getattr(dout, "shape", None) != tuple(shape):
-        got = getattr(dout, "shape", type(dout).__name__)
+    got = () if isinstance(dout, (int, float)) else getattr(dout, "shape", None)
+    if got != tuple(shape):
+        got = type(dout).__name__ if got is None else got
         raise ValueError(
             f"{type(layer).__name__}.backward: expected dout of shape {tuple(shape)} "
             f"(the shape forward returned), got {got}"

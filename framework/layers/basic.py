@@ -43,6 +43,7 @@ class MulLayer:
 
     def backward(self, dout):
         require_forward(self, self.x)
+        check_dout(self, dout, np.broadcast_shapes(np.shape(self.x), np.shape(self.y)))
         dx = _reduce_like(dout * self.y, self.x)
         dy = _reduce_like(dout * self.x, self.y)
         return dx, dy
@@ -62,6 +63,7 @@ class AddLayer:
 
     def backward(self, dout):
         require_forward(self, self.x_shape)
+        check_dout(self, dout, np.broadcast_shapes(np.shape(self.x_shape), np.shape(self.y_shape)))
         return _reduce_like(dout, self.x_shape), _reduce_like(dout, self.y_shape)
 
 

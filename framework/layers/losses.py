@@ -54,6 +54,7 @@ class SoftmaxWithLoss:
         t = xp.asarray(t)
         if t.shape == x.shape:
             check_float(self, "t", t)
+            t = t.astype(x.dtype, copy=False)  # float64 one-hot rows keep a float32 net float32
         elif t.ndim == 1 and t.dtype.kind in "iu":
             if t.shape[0] != N:
                 raise ValueError(
@@ -67,7 +68,10 @@ class SoftmaxWithLoss:
                     f"classes, got values from {lo} to {hi}"
                 )
         else:
-            raise TypeError(
+            # Labels or one-hot rows of the wrong length: ValueError; any other t: TypeError.
+            right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "f")
+            error = ValueError if right_kind else TypeError
+            raise error(
                 f"SoftmaxWithLoss.forward: expected t as integer labels of shape ({N},) or "
                 f"one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
             )
@@ -114,7 +118,7 @@ class MeanSquaredError:
         check_float(self, "y", y)
         xp = get_array_module(y)
         N = y.shape[0] if y.ndim > 0 else 1
-        self.diff = y - t
+        self.diff = y - xp.asarray(t).astype(y.dtype, copy=False)  # float32 y stays float32
         loss = 0.5 * float((self.diff * self.diff).sum()) / N
         if not xp.isfinite(loss):
             _raise_not_finite(self, loss, y=y, t=t)
