@@ -280,7 +280,8 @@ def _load(name, normalize, flatten, one_hot_label, data_dir, sample, download, v
     out = []
     for x, t in ((raw["x_train"], raw["t_train"]), (raw["x_test"], raw["t_test"])):
         if normalize:
-            x = x.astype(np.float32) / 255.0  # a Python float keeps float32 (NEP 50)
+            x = x.astype(np.float32)  # a new array, so dividing in place is safe
+            x /= 255.0
         if not flatten:
             x = x.reshape(-1, 1, 28, 28)
         t = np.eye(10, dtype=np.float32)[t] if one_hot_label else t.astype(np.int64)

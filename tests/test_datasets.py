@@ -1,0 +1,521 @@
+"""Tests for framework.datasets: IDX parsing, search order, downloads, cache, sample, spirals.
+
+Downloads are exercised for real against an HTTP server on 127.0.0.1; the internet
+is never touched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from framework import datasets
+from framework.datasets import (
+    FILES,
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    fashion_mnist_labels,
+    load_fashion_mnist,
+    load_mnist,
+    load_spiral,
+    read_idx,
+    write_idx,
+)
+
+# SHA-256 of the *decompressed* upstream Fashion-MNIST files, as published e.g. in
+# Zalando-derived loaders that check raw IDX bytes; the Debian package re-gzips the
+# files (so its .gz hashes differ from tensorflow/datasets' ones) but must match these.
+FASHION_RAW_SHA256 = [  # in the order of FILES
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+]
+
+
+# ---------------------------------------------------------------- helpers and fixtures
+
+
+def make_set(folder, n_train=20, n_test=10, seed=0):
+    """Write four tiny IDX files (28x28 random images, labels cycling 0..9) to ``folder``."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "t_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    for fname, key in FILES.items():
+        write_idx(folder / fname, arrays[key])
+    return arrays
+
+
+def sha256_of(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_gz(path, payload):
+    with gzip.open(path, "wb") as f:
+        f.write(payload)
+
+
+@pytest.fixture
+def private_cache(monkeypatch, tmp_path):
+    """Caches go under tmp_path, not into the real ~/.cache/framework."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "framework"
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No $FRAMEWORK_DATA, no repo or system folder, a private user cache, no proxy."""
+    for var in ("FRAMEWORK_DATA", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(datasets, "_REPO_DATA", tmp_path / "repo" / "datasets")
+    for source in datasets._SOURCES.values():
+        monkeypatch.setitem(source, "system_dirs", [])
+    return tmp_path
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.files``; ``/cut/...`` declares the full length but sends half."""
+
+    def do_GET(self):
+        self.server.log.append(self.path)
+        body = self.server.files.get(self.path.replace("/cut/", "/good/"))
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.path.startswith("/cut/"):
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep the test output quiet
+        pass
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1 and an ephemeral port; ``server.url`` is its base."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.files, httpd.log = {}, []
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def dead_url():
+    """A URL whose port refuses connections (bound once, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def served_set(server, tmp_path):
+    """A tiny set served under ``/good/``; returns the arrays and the name -> sha256 table."""
+    arrays = make_set(tmp_path / "upstream", n_train=30, n_test=10, seed=7)
+    hashes = {}
+    for fname in FILES:
+        server.files[f"/good/{fname}"] = (tmp_path / "upstream" / fname).read_bytes()
+        hashes[fname] = sha256_of(tmp_path / "upstream" / fname)
+    return arrays, hashes
+
+
+FAST = (2, 5)  # connect / read timeouts for the local server
+
+
+# ------------------------------------------------------------------------ IDX format
+
+
+def test_write_then_read_idx_round_trips(tmp_path, rng):
+    images = rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    write_idx(tmp_path / "a.gz", images)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a.gz", IMAGES_MAGIC), images)
+    labels = np.array([3, 1, 4], dtype=np.uint8)
+    write_idx(tmp_path / "b.gz", labels)
+    np.testing.assert_array_equal(read_idx(tmp_path / "b.gz", LABELS_MAGIC), labels)
+    with gzip.open(tmp_path / "a.gz") as f:  # the header is the MNIST one
+        assert f.read(16) == bytes.fromhex("00000803 00000003 0000001c 0000001c")
+
+
+def test_write_idx_is_deterministic_and_rejects_other_dtypes(tmp_path):
+    write_idx(tmp_path / "a.gz", np.arange(10, dtype=np.uint8))
+    write_idx(tmp_path / "b.gz", np.arange(10, dtype=np.uint8))
+    assert (tmp_path / "a.gz").read_bytes() == (tmp_path / "b.gz").read_bytes()
+    with pytest.raises(TypeError, match="write_idx: expected an array of dtype uint8, got int64"):
+        write_idx(tmp_path / "c.gz", np.arange(10))
+
+
+def test_read_idx_rejects_a_file_that_is_not_gzip(tmp_path):
+    (tmp_path / "x.gz").write_bytes(b"\x00\x00\x08\x03 plain bytes, never compressed")
+    with pytest.raises(ValueError, match=r"x\.gz is not a readable gzip file"):
+        read_idx(tmp_path / "x.gz")
+
+
+def test_read_idx_rejects_a_truncated_gzip(tmp_path, rng):
+    write_idx(tmp_path / "x.gz", rng.integers(0, 256, (50, 28, 28), dtype=np.uint8))
+    data = (tmp_path / "x.gz").read_bytes()
+    (tmp_path / "x.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        ValueError, match=r"x\.gz is not a readable gzip file.*corrupt or truncated"
+    ):
+        read_idx(tmp_path / "x.gz")
+
+
+def test_read_idx_rejects_the_wrong_magic_number(tmp_path):
+    write_idx(tmp_path / "labels.gz", np.zeros(5, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"labels\.gz: expected magic number 2051 .*got 2049"):
+        read_idx(tmp_path / "labels.gz", IMAGES_MAGIC)
+    write_gz(tmp_path / "junk.gz", b"\x12\x34\x56\x78" + bytes(8))
+    with pytest.raises(ValueError, match=r"junk\.gz: not an IDX file of unsigned bytes"):
+        read_idx(tmp_path / "junk.gz")
+
+
+def test_read_idx_rejects_data_shorter_or_longer_than_declared(tmp_path):
+    header = bytes.fromhex("00000803 00000002 0000001c 0000001c")
+    write_gz(tmp_path / "short.gz", header + bytes(2 * 784 - 1))
+    with pytest.raises(ValueError, match=r"short\.gz: header declares shape \(2, 28, 28\) "
+                       r"\(1568 bytes of data\) but the file holds 1567"):  # fmt: skip
+        read_idx(tmp_path / "short.gz")
+    write_gz(tmp_path / "long.gz", header + bytes(2 * 784 + 1))
+    with pytest.raises(ValueError, match="but the file holds 1569"):
+        read_idx(tmp_path / "long.gz")
+    write_gz(tmp_path / "head.gz", header[:10])
+    with pytest.raises(ValueError, match=r"head\.gz: truncated inside its 16-byte header"):
+        read_idx(tmp_path / "head.gz")
+
+
+def test_loader_names_the_corrupt_file(isolated):
+    folder = isolated / "data"
+    make_set(folder)
+    data = (folder / "t10k-images-idx3-ubyte.gz").read_bytes()
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(data[:-100])
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte\.gz is not a readable gzip"):
+        load_fashion_mnist(data_dir=folder, verbose=False)
+
+
+def test_loader_checks_counts_label_range_and_image_size(isolated, rng):
+    folder = isolated / "data"
+    make_set(folder, n_train=20)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(19, dtype=np.uint8))
+    with pytest.raises(ValueError, match="20 images in x_train but 19 labels in t_train"):
+        load_fashion_mnist(data_dir=folder, verbose=False)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", np.full(20, 10, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz: expected labels 0..9"):
+        load_fashion_mnist(data_dir=folder, verbose=False)
+    make_set(folder)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((10, 32, 32), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"expected 28x28 images, got shape \(10, 32, 32\)"):
+        load_fashion_mnist(data_dir=folder, verbose=False)
+
+
+# ----------------------------------------------------------------------- downloads
+
+
+def test_fetch_moves_past_a_refused_port_and_a_404(server, served_set, dead_url, tmp_path):
+    _, hashes = served_set
+    mirrors = [dead_url, f"{server.url}/missing/", f"{server.url}/good/"]
+    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
+    for fname in FILES:
+        assert sha256_of(folder / fname) == hashes[fname]
+    assert f"/missing/{next(iter(FILES))}" in server.log  # the 404 mirror was really asked
+    assert sorted(os.listdir(folder)) == sorted(FILES)  # no temporary files left
+
+
+def test_fetch_refuses_a_wrong_checksum_and_keeps_nothing(server, served_set, tmp_path):
+    _, hashes = served_set
+    wrong = dict(hashes, **{"train-images-idx3-ubyte.gz": "0" * 64})
+    with pytest.raises(OSError, match=r"(?s)every mirror failed for train-images.*SHA256 hash"):
+        datasets._fetch("tiny", wrong, [f"{server.url}/good/"], tmp_path / "dl", timeout=FAST)
+    assert os.listdir(tmp_path / "dl") == []
+
+
+def test_fetch_moves_past_a_mirror_serving_other_bytes(server, served_set, tmp_path):
+    _, hashes = served_set
+    for fname in FILES:
+        server.files[f"/stale/{fname}"] = b"not the file you are looking for"
+    mirrors = [f"{server.url}/stale/", f"{server.url}/good/"]
+    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
+    assert all(sha256_of(folder / fname) == hashes[fname] for fname in FILES)
+
+
+def test_fetch_cut_halfway_leaves_no_partial_file(server, served_set, tmp_path):
+    _, hashes = served_set
+    with pytest.raises(
+        OSError, match=r"(?s)every mirror failed.*/cut/train-images-idx3-ubyte\.gz.*IncompleteRead"
+    ):
+        datasets._fetch("tiny", hashes, [f"{server.url}/cut/"], tmp_path / "dl", timeout=FAST)
+    assert "/cut/train-images-idx3-ubyte.gz" in server.log
+    assert os.listdir(tmp_path / "dl") == []
+
+
+def test_load_downloads_into_data_dir_then_reuses_it(isolated, server, served_set, monkeypatch):
+    arrays, hashes = served_set
+    source = datasets._SOURCES["fashion-mnist"]
+    monkeypatch.setitem(source, "sha256", tuple(hashes[fname] for fname in FILES))
+    monkeypatch.setitem(source, "mirrors", [f"{server.url}/good/"])
+    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    (x, t), (x_test, t_test) = load_fashion_mnist(
+        normalize=False, data_dir=isolated / "data", verbose=False
+    )
+    np.testing.assert_array_equal(x, arrays["x_train"].reshape(30, 784))
+    np.testing.assert_array_equal(t_test, arrays["t_test"])
+    assert sorted(os.listdir(isolated / "data" / "fashion-mnist")) == sorted(
+        [*FILES, "fashion-mnist.npz"]
+    )
+    server.log.clear()
+    load_fashion_mnist(data_dir=isolated / "data", verbose=False)
+    assert server.log == []  # found on disk: no second download
+
+
+def test_load_without_data_dir_downloads_into_the_user_cache(isolated, server, served_set,
+                                                             monkeypatch):  # fmt: skip
+    _, hashes = served_set
+    source = datasets._SOURCES["mnist"]
+    monkeypatch.setitem(source, "sha256", tuple(hashes[fname] for fname in FILES))
+    monkeypatch.setitem(source, "mirrors", [f"{server.url}/good/"])
+    (x, _), _ = load_mnist(verbose=False)
+    assert x.shape == (30, 784)
+    assert (isolated / "xdg" / "framework" / "mnist" / "train-images-idx3-ubyte.gz").is_file()
+
+
+def test_fashion_falls_back_to_the_sample_and_says_so(isolated, dead_url, monkeypatch, capsys):
+    monkeypatch.setitem(datasets._SOURCES["fashion-mnist"], "mirrors", [dead_url])
+    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    with pytest.warns(UserWarning, match="Using the bundled SAMPLE instead") as record:
+        (x, t), (x_test, t_test) = load_fashion_mnist()
+    message = str(record[0].message)
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "FRAMEWORK_DATA" in message
+    assert dead_url in message  # the failed mirror is named
+    assert "Using the bundled SAMPLE instead" in capsys.readouterr().out
+    assert x.shape == (6000, 784) and x_test.shape == (1000, 784)
+    with pytest.warns(UserWarning, match="download=False"):
+        load_fashion_mnist(download=False, verbose=False)
+
+
+def test_mnist_failure_lists_places_and_mirrors(isolated, dead_url, monkeypatch):
+    monkeypatch.setitem(datasets._SOURCES["mnist"], "mirrors", [dead_url])
+    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    with pytest.raises(FileNotFoundError, match="MNIST was not found") as info:
+        load_mnist(data_dir=isolated / "mine", verbose=False)
+    message = str(info.value)
+    assert str(isolated / "mine" / "mnist") in message
+    assert str(isolated / "xdg" / "framework" / "mnist") in message
+    assert f"{dead_url}train-images-idx3-ubyte.gz" in message
+    with pytest.raises(ValueError, match=r"no MNIST sample is bundled.*load_fashion_mnist"):
+        load_mnist(sample=True)
+
+
+def test_import_does_not_need_pooch():
+    code = "import sys, framework.datasets; sys.exit('pooch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# -------------------------------------------------------------------- search order
+
+
+def test_search_order(isolated, monkeypatch):
+    system = isolated / "system"
+    monkeypatch.setitem(datasets._SOURCES["fashion-mnist"], "system_dirs", [system])
+    monkeypatch.setenv("FRAMEWORK_DATA", str(isolated / "env"))
+    places = [  # (folder, number of training images it holds), highest priority first
+        (isolated / "arg" / "fashion-mnist", 11),
+        (isolated / "arg", 12),
+        (isolated / "env" / "fashion-mnist", 13),
+        (isolated / "env", 14),
+        (isolated / "repo" / "datasets" / "fashion-mnist", 15),
+        (system, 16),
+        (isolated / "xdg" / "framework" / "fashion-mnist", 17),
+    ]
+    for folder, n in places:
+        make_set(folder, n_train=n)
+    for folder, n in places:
+        (x, _), _ = load_fashion_mnist(data_dir=isolated / "arg", verbose=False)
+        assert len(x) == n, f"expected the set in {folder}"
+        for fname in FILES:
+            (folder / fname).unlink()
+
+
+def test_system_folder_is_cached_in_the_user_cache(isolated, monkeypatch):
+    system = isolated / "system"
+    make_set(system)
+    monkeypatch.setitem(datasets._SOURCES["fashion-mnist"], "system_dirs", [system])
+    load_fashion_mnist(verbose=False)
+    assert sorted(os.listdir(system)) == sorted(FILES)  # nothing written next to the data
+    assert len(list((isolated / "xdg" / "framework").glob("fashion-mnist-*.npz"))) == 1
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_cache_is_used_and_a_corrupt_cache_is_rebuilt(isolated, monkeypatch):
+    folder = isolated / "data"
+    arrays = make_set(folder)
+    first = load_fashion_mnist(normalize=False, data_dir=folder, verbose=False)
+    cache = folder / "fashion-mnist.npz"
+    assert cache.is_file()
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the IDX files were parsed again instead of using the cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(datasets, "read_idx", no_parsing)
+        second = load_fashion_mnist(normalize=False, data_dir=folder, verbose=False)
+    np.testing.assert_array_equal(second[0][0], first[0][0])
+    np.testing.assert_array_equal(second[1][1], arrays["t_test"])
+
+    cache.write_bytes(b"PK\x03\x04 this is not a zip archive any more")
+    third = load_fashion_mnist(normalize=False, data_dir=folder, verbose=False)
+    np.testing.assert_array_equal(third[0][0], first[0][0])
+    with np.load(cache, allow_pickle=False) as z:  # rebuilt: a valid archive again
+        np.testing.assert_array_equal(z["x_train"], first[0][0])
+
+
+def test_cache_is_rebuilt_when_the_files_change(isolated):
+    folder = isolated / "data"
+    make_set(folder, n_train=20)
+    load_fashion_mnist(data_dir=folder, verbose=False)
+    make_set(folder, n_train=25, seed=1)
+    (x, _), _ = load_fashion_mnist(data_dir=folder, verbose=False)
+    assert x.shape == (25, 784)
+
+
+def test_cache_with_wrong_arrays_is_ignored(isolated):
+    folder = isolated / "data"
+    make_set(folder)
+    load_fashion_mnist(data_dir=folder, verbose=False)
+    cache = folder / "fashion-mnist.npz"
+    with np.load(cache, allow_pickle=False) as z:
+        arrays = dict(z)
+    arrays["x_train"] = arrays["x_train"][:, :100]  # right stamp, wrong shape
+    with open(cache, "wb") as f:
+        np.savez(f, **arrays)
+    (x, _), _ = load_fashion_mnist(data_dir=folder, verbose=False)
+    assert x.shape == (20, 784)
+
+
+# -------------------------------------------------------------------------- sample
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("flatten", [True, False])
+@pytest.mark.parametrize("one_hot_label", [True, False])
+def test_sample_shapes_dtypes_and_ranges(normalize, flatten, one_hot_label, private_cache):
+    (x, t), (x_test, t_test) = load_fashion_mnist(
+        normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, sample=True,
+        verbose=False,
+    )  # fmt: skip
+    image_shape = (784,) if flatten else (1, 28, 28)
+    assert x.shape == (6000, *image_shape) and x_test.shape == (1000, *image_shape)
+    for images in (x, x_test):
+        if normalize:
+            assert images.dtype == np.float32
+            assert images.min() == 0.0 and images.max() == 1.0
+        else:
+            assert images.dtype == np.uint8
+            assert images.min() == 0 and images.max() == 255
+    for labels, n in ((t, 6000), (t_test, 1000)):
+        if one_hot_label:
+            assert labels.dtype == np.float32 and labels.shape == (n, 10)
+            np.testing.assert_array_equal(labels.sum(axis=1), np.ones(n))
+            counts = labels.sum(axis=0)
+        else:
+            assert labels.dtype == np.int64 and labels.shape == (n,)
+            counts = np.bincount(labels, minlength=10)
+        np.testing.assert_array_equal(counts, np.full(10, n // 10))
+
+
+def test_sample_flags_agree_with_each_other(private_cache):
+    (x8, t), _ = load_fashion_mnist(normalize=False, sample=True, verbose=False)
+    (x, t1), _ = load_fashion_mnist(flatten=False, one_hot_label=True, sample=True, verbose=False)
+    np.testing.assert_array_equal(x.reshape(6000, 784), x8.astype(np.float32) / 255.0)
+    np.testing.assert_array_equal(t1.argmax(axis=1), t)
+
+
+def test_labels_names():
+    assert len(fashion_mnist_labels) == 10
+    assert fashion_mnist_labels[0] == "T-shirt/top" and fashion_mnist_labels[9] == "Ankle boot"
+
+
+# -------------------------------------------------------------------------- spiral
+
+
+def test_spiral_shape_dtype_and_geometry():
+    x, t = load_spiral()
+    assert x.shape == (300, 2) and x.dtype == np.float32
+    assert t.shape == (300,) and t.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(t), [100, 100, 100])
+    for c in range(3):  # the radii of each arm are exactly 0, 1/100, ..., 99/100
+        radius = np.sort(np.linalg.norm(x[t == c].astype(np.float64), axis=1))
+        np.testing.assert_allclose(radius, np.arange(100) / 100, atol=1e-6)
+    assert not np.all(np.diff(t) >= 0)  # shuffled
+    x5, t5 = load_spiral(num_per_class=7, num_classes=5)
+    assert x5.shape == (35, 2)
+    np.testing.assert_array_equal(np.bincount(t5), np.full(5, 7))
+
+
+def test_spiral_is_deterministic_and_leaves_the_global_rng_alone():
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global RNG)
+    x1, t1 = load_spiral()
+    x2, t2 = load_spiral()
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(t1, t2)
+    x3, _ = load_spiral(rng=np.random.default_rng(5))
+    x4, _ = load_spiral(rng=5)
+    np.testing.assert_array_equal(x3, x4)
+    assert not np.array_equal(x1, x3)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_spiral_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="load_spiral: expected num_per_class a positive int"):
+        load_spiral(num_per_class=0)
+    with pytest.raises(ValueError, match="expected num_classes a positive int, got 2.5"):
+        load_spiral(num_classes=2.5)
+
+
+# ------------------------------------------------------------------ full data (slow)
+
+
+@pytest.mark.slow
+def test_full_fashion_mnist(fashion_mnist_dir, isolated):
+    for fname, expected in zip(FILES, FASHION_RAW_SHA256, strict=True):
+        with gzip.open(fashion_mnist_dir / fname) as f:
+            assert hashlib.sha256(f.read()).hexdigest() == expected, fname
+    (x, t), (x_test, t_test) = load_fashion_mnist(data_dir=fashion_mnist_dir, verbose=False)
+    assert x.shape == (60000, 784) and x.dtype == np.float32
+    assert x_test.shape == (10000, 784) and x_test.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert t.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(t), np.full(10, 6000))
+    np.testing.assert_array_equal(np.bincount(t_test), np.full(10, 1000))
+    # the bundled sample is drawn from exactly these images and labels
+    (xs, ts), _ = load_fashion_mnist(sample=True, verbose=False)
+    index = {row.tobytes(): label for row, label in zip(x, t, strict=True)}
+    assert all(index.get(row.tobytes()) == label for row, label in zip(xs, ts, strict=True))
