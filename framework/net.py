@@ -59,6 +59,7 @@ class Sequential:
         self.loss_layer = SoftmaxWithLoss() if loss is None else loss
         self._takes_train = [_accepts(layer.forward, "train") for layer in layers]
         self._first_needs_no_dx = bool(layers) and _accepts(layers[0].backward, "need_dx")
+        self._from_loss = False  # did the last forward pass end in the loss layer?
 
     # -- parameters -----------------------------------------------------------
     def _flat(self, attr: str) -> dict:
@@ -86,6 +87,7 @@ class Sequential:
     # -- forward and backward -------------------------------------------------
     def forward(self, x, train: bool = False):
         """Run every layer on ``x``; layers that take ``train`` get the mode."""
+        self._from_loss = False
         for layer, takes_train in zip(self.layers, self._takes_train, strict=True):
             x = layer.forward(x, train=train) if takes_train else layer.forward(x)
         return x
@@ -103,20 +105,27 @@ class Sequential:
 
     def loss(self, x, t, train: bool = False) -> float:
         """Loss of the net on ``(x, t)``."""
-        return self.loss_layer.forward(self.forward(x, train), t)
+        loss = self.loss_layer.forward(self.forward(x, train), t)
+        self._from_loss = True
+        return loss
 
-    def backward(self, dout=1):
-        """Backpropagate from the loss; fill every layer's grads; return ``dx``.
+    def backward(self, dout=1, need_dx: bool | None = None):
+        """Backpropagate; fill every layer's grads; return ``dx``.
 
-        The first layer skips its input gradient when it can (nobody needs it),
-        and then ``None`` is returned.
+        After ``loss``, ``dout`` is the gradient of the loss and the first layer
+        skips its input gradient when it can (nobody needs it): ``None`` is
+        returned.  After ``forward`` (a Sequential nested in another one is used
+        as a layer), ``dout`` is the gradient of the output and ``dx`` is returned.
         """
-        dout = self.loss_layer.backward(dout)
+        if need_dx is None:
+            need_dx = not self._from_loss
+        if self._from_loss:
+            dout = self.loss_layer.backward(dout)
         for i in range(len(self.layers) - 1, 0, -1):
             dout = self.layers[i].backward(dout)
         if not self.layers:
             return dout
-        if self._first_needs_no_dx:
+        if self._first_needs_no_dx and not need_dx:
             return self.layers[0].backward(dout, need_dx=False)
         return self.layers[0].backward(dout)
 
@@ -188,7 +197,10 @@ class Sequential:
         """
         path = os.fspath(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not hasattr(data, "files"):  # np.save wrote one bare array, no names
+                raise ValueError("it holds a single array (.npy), not named arrays")
+            with data:
                 loaded = {k: data[k] for k in data.files}
         except FileNotFoundError:
             raise
