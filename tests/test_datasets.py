@@ -13,10 +13,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis.extra.numpy import array_shapes, arrays
 
 from framework import datasets
 from framework.datasets import (
@@ -161,6 +164,16 @@ def test_write_then_read_idx_round_trips(tmp_path, rng):
     np.testing.assert_array_equal(read_idx(tmp_path / "b.gz", LABELS_MAGIC), labels)
     with gzip.open(tmp_path / "a.gz") as f:  # the header is the MNIST one
         assert f.read(16) == bytes.fromhex("00000803 00000003 0000001c 0000001c")
+
+
+@given(arrays(np.uint8, array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6)))
+def test_idx_round_trip_law(array):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "a.gz")
+        write_idx(path, array)
+        back = read_idx(path, 0x0800 + array.ndim)
+    assert back.dtype == np.uint8 and back.shape == array.shape
+    np.testing.assert_array_equal(back, array)
 
 
 def test_write_idx_is_deterministic_and_rejects_other_dtypes(tmp_path):
