@@ -1,6 +1,7 @@
 """Hand-written layers: each has ``forward`` and ``backward`` written out by hand."""
 
 from .basic import AddLayer, Affine, MulLayer, Relu, Sigmoid, Tanh
+from .bridge import FunctionLayer
 from .conv import Convolution, Flatten, Pooling
 from .losses import MeanSquaredError, SoftmaxWithLoss
 from .regularization import BatchNormalization, Dropout
@@ -19,4 +20,5 @@ __all__ = [
     "BatchNormalization",
     "SoftmaxWithLoss",
     "MeanSquaredError",
+    "FunctionLayer",
 ]

@@ -1,0 +1,369 @@
+"""The computation graph: ``Variable``, ``Function``, ``Config``.
+
+Define-by-run, as in DeZero's ``core.py``: calling a ``Function`` on variables
+computes the output *and* records the call, so every output knows its
+``creator`` and every function its ``inputs``.  ``Variable.backward`` walks that
+record from the output back to the inputs, youngest function first (by
+``generation``), and each function turns the gradient of its outputs into the
+gradient of its inputs.  ``backward`` of every function is written with
+``Variable`` operations, so with ``create_graph=True`` the backward pass is
+itself recorded and can be differentiated again (higher-order derivatives).
+
+Memory: a function keeps its inputs (strong references) and its outputs only as
+weak references, so a graph lives exactly as long as its final output does and
+no reference cycle keeps it alive.
+
+The arithmetic nodes (``add``, ``mul`` ...) and the operators ``+ - * / **`` are
+in ``arithmetic``; the other functions in ``functions`` (``F``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import sys
+import weakref
+
+import numpy as np
+
+from .. import backend
+
+__all__ = [
+    "Config",
+    "using_config",
+    "no_grad",
+    "test_mode",
+    "Variable",
+    "Parameter",
+    "Function",
+    "as_array",
+    "as_variable",
+]
+
+
+# -- configuration ------------------------------------------------------------
+class Config:
+    """Global switches: ``enable_backprop`` (record graphs) and ``train`` (dropout, BN)."""
+
+    enable_backprop = True
+    train = True
+
+
+@contextlib.contextmanager
+def using_config(name: str, value):
+    """Set ``Config.<name>`` to ``value`` inside a ``with`` block, then restore it."""
+    if not hasattr(Config, name):
+        raise ValueError(
+            f"using_config: unknown setting {name!r}; expected 'enable_backprop' or 'train'"
+        )
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
+
+
+def no_grad():
+    """Run without recording the graph (inference, or updating weights by hand)."""
+    return using_config("enable_backprop", False)
+
+
+def test_mode():
+    """Run in test mode: dropout passes inputs through, batch norm uses running stats."""
+    return using_config("train", False)
+
+
+# -- Variable -----------------------------------------------------------------
+def _is_array(data) -> bool:
+    if isinstance(data, np.ndarray):
+        return True
+    cp = sys.modules.get("cupy")
+    return cp is not None and isinstance(data, cp.ndarray)
+
+
+class Variable:
+    """A node of the graph that holds an array ``data`` and, after backward, its ``grad``.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, cupy.ndarray or None
+        The value.  Wrap Python numbers and lists first: ``Variable(np.array(1.0))``.
+    name : str, optional
+        Shown in graph drawings.
+
+    Attributes
+    ----------
+    grad : Variable or None
+        Gradient of the final output with respect to this variable, filled by
+        ``backward``.  Gradients *accumulate*: a second ``backward`` adds to it
+        (``x.grad = x.grad + gx``) until ``cleargrad()`` resets it to None, so
+        call ``cleargrad()`` (or ``model.cleargrads()``) before each new backward.
+    creator : Function or None
+        The function that produced this variable (None for inputs and parameters).
+    generation : int
+        Distance from the inputs; ``backward`` runs younger functions first.
+
+    Notes
+    -----
+    ``+ - * / **`` and unary ``-`` work with broadcasting; they are attached by
+    ``arithmetic.setup_variable()``.  ``@``, indexing, ``reshape``, ``transpose``,
+    ``T``, ``sum``, ``max``, ``min`` call the functions of ``functions_tensor``.
+    """
+
+    __array_priority__ = 200  # ndarray + Variable calls Variable.__radd__
+
+    def __init__(self, data, name: str | None = None):
+        if data is not None and not _is_array(data):
+            raise TypeError(
+                f"Variable: expected data as a numpy.ndarray, a cupy.ndarray or None, "
+                f"got {type(data).__name__}; wrap it first, e.g. Variable(np.array(data))"
+            )
+        self.data = data
+        self.name = name
+        self.grad = None
+        self.creator = None
+        self.generation = 0
+
+    @property
+    def shape(self) -> tuple:
+        """Shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes of ``data``."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements of ``data``."""
+        return self.data.size
+
+    @property
+    def dtype(self):
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        if self.data is None:
+            return "variable(None)"
+        p = str(self.data).replace("\n", "\n" + " " * 9)
+        return f"variable({p})"
+
+    def set_creator(self, func: Function) -> None:
+        """Record ``func`` as the creator; the generation is one more than its."""
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def unchain(self) -> None:
+        """Forget the creator, cutting the graph above this variable."""
+        self.creator = None
+
+    def cleargrad(self) -> None:
+        """Reset ``grad`` to None (gradients otherwise accumulate)."""
+        self.grad = None
+
+    def backward(self, retain_grad: bool = False, create_graph: bool = False, grad=None):
+        """Backpropagate from this variable to every input of the graph.
+
+        Each function runs its ``backward`` exactly once, after all functions that
+        consumed its outputs (highest ``generation`` first).  An input used twice
+        receives the sum of both gradients.
+
+        Parameters
+        ----------
+        retain_grad : bool
+            Keep ``grad`` on intermediate variables (by default only the inputs
+            and parameters keep theirs, to save memory).
+        create_graph : bool
+            Record the backward pass too, so that ``x.grad.backward()`` gives the
+            second derivative.
+        grad : array or Variable, optional
+            The gradient to start from, of this variable's shape.  Without it the
+            seed is ``self.grad`` if set, else ones: for a non-scalar output that
+            means the gradient of ``sum(y)``, as in DeZero.
+
+        Raises
+        ------
+        ValueError
+            When ``grad`` does not have the shape of this variable.
+        """
+        if grad is not None:
+            self.grad = as_variable(grad)
+        if self.grad is None:
+            xp = backend.get_array_module(self.data)
+            self.grad = Variable(xp.ones_like(self.data))
+        if self.grad.shape != self.shape:
+            raise ValueError(
+                f"Variable.backward: expected a starting grad of shape {self.shape} (the "
+                f"shape of the variable), got {self.grad.shape}"
+            )
+
+        # A max-heap on generation (heapq is a min-heap, so negate); the counter
+        # breaks ties without comparing Function objects.
+        funcs, seen = [], set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:
+            add_func(self.creator)
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            gys = [output().grad for output in f.outputs]  # outputs are weakrefs
+            with using_config("enable_backprop", create_graph):
+                gxs = f.backward(*gys)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                for x, gx in zip(f.inputs, gxs, strict=False):
+                    if gx is None:  # no gradient for this input (e.g. labels)
+                        continue
+                    # Never add in place: x.grad may be shared with another variable.
+                    x.grad = gx if x.grad is None else x.grad + gx
+                    if x.creator is not None:
+                        add_func(x.creator)
+            if not retain_grad:
+                for y in f.outputs:
+                    y().grad = None
+
+    def unchain_backward(self) -> None:
+        """Cut every link of the graph below this variable (frees it, keeps the data)."""
+        funcs = [self.creator] if self.creator is not None else []
+        while funcs:
+            f = funcs.pop()
+            for x in f.inputs:
+                if x.creator is not None:
+                    funcs.append(x.creator)
+                    x.unchain()
+
+    # -- tensor methods (defined in functions_tensor, imported on use) --------
+    def reshape(self, *shape):
+        """``F.reshape``: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        from .functions_tensor import reshape
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return reshape(self, tuple(shape))
+
+    def transpose(self, *axes):
+        """``F.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
+        from .functions_tensor import transpose
+
+        if len(axes) == 0:
+            axes = None
+        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return transpose(self, axes)
+
+    @property
+    def T(self) -> Variable:
+        """Transpose (all axes reversed)."""
+        from .functions_tensor import transpose
+
+        return transpose(self)
+
+    def sum(self, axis=None, keepdims: bool = False) -> Variable:
+        """``F.sum`` over ``axis``."""
+        from .functions_tensor import sum
+
+        return sum(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims: bool = False) -> Variable:
+        """``F.max`` over ``axis``."""
+        from .functions_tensor import max
+
+        return max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims: bool = False) -> Variable:
+        """``F.min`` over ``axis``."""
+        from .functions_tensor import min
+
+        return min(self, axis, keepdims)
+
+    def dot(self, W) -> Variable:
+        """Matrix product ``self @ W`` (``F.matmul``)."""
+        from .functions_tensor import matmul
+
+        return matmul(self, W)
+
+    matmul = dot
+
+    def __getitem__(self, slices):
+        from .functions_tensor import get_item
+
+        return get_item(self, slices)
+
+    def __matmul__(self, other):
+        return self.dot(other)
+
+    def __rmatmul__(self, other):
+        from .functions_tensor import matmul
+
+        return matmul(other, self)
+
+    def to_cpu(self) -> None:
+        """Move ``data`` to the host (NumPy)."""
+        if self.data is not None:
+            self.data = backend.to_cpu(self.data)
+
+    def to_gpu(self) -> None:
+        """Move ``data`` to the GPU (CuPy); ``RuntimeError`` when there is none."""
+        if self.data is not None:
+            self.data = backend.to_gpu(self.data)
+
+
+class Parameter(Variable):
+    """A ``Variable`` that a ``Layer`` trains; layers find their parameters by this type."""
+
+
+def as_variable(obj) -> Variable:
+    """Return ``obj`` if it is a Variable, else wrap it (numbers become 0-d arrays)."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def as_array(x, array_module=np):
+    """Turn a Python or NumPy scalar into a 0-d array of ``array_module``; leave arrays."""
+    if np.isscalar(x):
+        return array_module.asarray(x)
+    return x
+
+
+# -- Function -----------------------------------------------------------------
+class Function:
+    """A node that maps input variables to output variables and knows its derivative.
+
+    Subclasses write ``forward(*xs)`` on raw arrays and ``backward(*gys)`` with
+    ``Variable`` operations; they may read ``self.inputs`` and, through the weak
+    references ``self.outputs``, their outputs.
+    """
+
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y, backend.get_array_module(y))) for y in ys]
+        if Config.enable_backprop:
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)
+            self.inputs = inputs
+            self.outputs = [weakref.ref(y) for y in outputs]
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        """Compute the outputs from raw arrays."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not written")
+
+    def backward(self, *gys):
+        """Return the input gradients (Variables) given the output gradients."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not written")
