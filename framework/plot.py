@@ -15,7 +15,11 @@ import numpy as np
 
 from .backend import get_array_module, to_cpu
 
-__all__ = ["smooth", "plot_history", "plot_decision_boundary", "plot_images"]
+__all__ = ["smooth", "plot_history", "plot_decision_boundary", "plot_images", "show_dot"]
+
+DOT_INSTALL_HINT = (
+    "to draw graphs install graphviz: pip install graphviz; apt-get install graphviz"
+)
 
 
 def _figure(width: float, height: float):
@@ -230,3 +234,41 @@ def plot_images(
         elif labels is not None:
             ax.set_title(name(int(labels[i])), fontsize=8)
     return _finish(fig, path)
+
+
+def show_dot(dot_text: str):
+    """Draw a graph written in the DOT language, or print the DOT text if graphviz is missing.
+
+    Parameters
+    ----------
+    dot_text : str
+        A whole graph, e.g. ``'digraph { apple -> "x" }'``.
+
+    Returns
+    -------
+    graphviz.Source or None
+        The graph, which a notebook shows inline, when the ``graphviz`` package and
+        its ``dot`` program both work.  Otherwise the DOT text and a one-line
+        install hint are printed and None is returned.
+
+    Raises
+    ------
+    TypeError
+        When ``dot_text`` is not a str.
+    ValueError
+        When ``dot`` runs but cannot parse ``dot_text`` (its message is included).
+    """
+    if not isinstance(dot_text, str):
+        raise TypeError(f"show_dot: expected DOT text as a str, got {type(dot_text).__name__}")
+    try:
+        import graphviz
+
+        source = graphviz.Source(dot_text)
+        source.pipe(format="svg", quiet=True)  # proves `dot` runs and the text parses
+    except (ImportError, RuntimeError) as err:  # ExecutableNotFound is a RuntimeError
+        print(f"{dot_text}\n// ({type(err).__name__}) {DOT_INSTALL_HINT}")
+        return None
+    except graphviz.CalledProcessError as err:  # `dot` ran and rejected the text
+        message = (err.stderr or b"").decode(errors="replace").strip()
+        raise ValueError(f"show_dot: dot could not read the graph: {message}") from err
+    return source
