@@ -375,6 +375,7 @@ def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
     level = logger.level
     logger.setLevel(level if verbose else "WARNING")
     downloader = pooch.HTTPDownloader(progressbar=verbose, chunk_size=65536, timeout=timeout)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         for fname, sha256 in files.items():
             failures = []
@@ -387,6 +388,8 @@ def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
                     failures.append(f"{url}: {type(err).__name__}: {err}")
             else:
                 tried = "".join(f"\n    {failure}" for failure in failures)
+                if not any(folder.iterdir()):
+                    folder.rmdir()  # leave no empty folder behind
                 raise _DownloadError(f"{name}: every mirror failed for {fname}:{tried}")
     finally:
         logger.setLevel(level)

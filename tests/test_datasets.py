@@ -265,7 +265,7 @@ def test_fetch_refuses_a_wrong_checksum_and_keeps_nothing(server, served_set, tm
     wrong = dict(hashes, **{"train-images-idx3-ubyte.gz": "0" * 64})
     with pytest.raises(OSError, match=r"(?s)every mirror failed for train-images.*SHA256 hash"):
         datasets._fetch("tiny", wrong, [f"{server.url}/good/"], tmp_path / "dl", timeout=FAST)
-    assert os.listdir(tmp_path / "dl") == []
+    assert not (tmp_path / "dl").exists()  # no file, not even an empty folder
 
 
 def test_fetch_moves_past_a_mirror_serving_other_bytes(server, served_set, tmp_path):
@@ -284,7 +284,7 @@ def test_fetch_cut_halfway_leaves_no_partial_file(server, served_set, tmp_path):
     ):
         datasets._fetch("tiny", hashes, [f"{server.url}/cut/"], tmp_path / "dl", timeout=FAST)
     assert "/cut/train-images-idx3-ubyte.gz" in server.log
-    assert os.listdir(tmp_path / "dl") == []
+    assert not (tmp_path / "dl").exists()  # no file, not even an empty folder
 
 
 def test_load_downloads_into_data_dir_then_reuses_it(isolated, server, served_set, monkeypatch):
