@@ -10,12 +10,15 @@ alike and the ratios between them stay meaningful even when absolute times drift
 * ``reset_peak_rss()``, ``peak_rss_kib()``, ``rss_kib()``  Linux ``/proc`` memory readings
 * ``tracemalloc_peak(fn)``        peak bytes allocated through Python's allocators
 * ``run_worker(argv)``            run a benchmark worker in a fresh subprocess, parse its JSON
+* ``load_data(n, rng)``          Fashion-MNIST images (or random ones) with no download
+* ``run_steps(step, X, T, ...)``  train on consecutive batches of a prepared data set
 * ``format_table(rows)``          plain-text table for the terminal
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import platform
@@ -28,6 +31,9 @@ import tracemalloc
 import numpy as np
 
 __all__ = [
+    "FASHION_DIR",
+    "load_data",
+    "run_steps",
     "SLOW_ENV_VARS",
     "machine_report",
     "limit_threads",
@@ -41,6 +47,7 @@ __all__ = [
     "format_table",
 ]
 
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 # Set on some machines to force an OpenBLAS kernel; they can make numpy much slower.
 SLOW_ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -169,6 +176,49 @@ def time_interleaved(fns: dict, repeats: int = 7, warmup: int = 1) -> dict:
     }
 
 
+def load_data(n: int, rng, image_shape: tuple = (784,)):
+    """First ``n`` Fashion-MNIST training images in [0, 1], shuffled; random ones when absent.
+
+    Reads only the first ``n`` images from ``$FASHION_MNIST_DIR`` (default
+    ``/usr/share/datasets/fashion-mnist``), so a benchmark needs no download.
+
+    Returns
+    -------
+    x : float32 array of shape (n, *image_shape)
+    t : uint8 labels of shape (n,)
+    source : str
+        ``"Fashion-MNIST"`` or ``"random"``.
+    """
+    folder = os.environ.get("FASHION_MNIST_DIR", FASHION_DIR)
+    images = os.path.join(folder, "train-images-idx3-ubyte.gz")
+    labels = os.path.join(folder, "train-labels-idx1-ubyte.gz")
+    if n <= 60000 and os.path.exists(images) and os.path.exists(labels):
+        with gzip.open(images) as f:
+            x = np.frombuffer(f.read(16 + n * 784)[16:], np.uint8)
+        with gzip.open(labels) as f:
+            t = np.frombuffer(f.read(8 + n)[8:], np.uint8)
+        x, source = (x / np.float32(255)).astype(np.float32), "Fashion-MNIST"
+    else:
+        x, source = rng.random(n * 784, dtype=np.float32), "random"
+        t = rng.integers(0, 10, n).astype(np.uint8)
+    order = rng.permutation(n)
+    return np.ascontiguousarray(x.reshape(n, *image_shape)[order]), t[order], source
+
+
+def run_steps(step, X, T, batch: int, start: int, count: int) -> list:
+    """Call ``step(x, t)`` on ``count`` consecutive batches from batch ``start``; return losses.
+
+    Batches are slices (views, no copies) of the whole prepared data set, wrapping
+    around at its end; a last partial batch is never used.
+    """
+    nb = len(X) // batch
+    losses = []
+    for j in range(start, start + count):
+        i = (j % nb) * batch
+        losses.append(step(X[i : i + batch], T[i : i + batch]))
+    return losses
+
+
 def _proc_status_kib(field: str) -> int | None:
     try:
         with open("/proc/self/status") as f:
@@ -242,8 +292,7 @@ def run_worker(argv: list, env: dict | None = None, timeout: float = 600) -> dic
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
     raise RuntimeError(
-        f"benchmark worker {argv} failed with exit code {proc.returncode}:\n"
-        f"{proc.stderr[-2000:]}"
+        f"benchmark worker {argv} failed with exit code {proc.returncode}:\n{proc.stderr[-2000:]}"
     )
 
 

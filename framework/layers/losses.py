@@ -6,8 +6,9 @@ A loss that comes out NaN or infinite is never returned: the layer raises
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
-from ..functions import log_softmax
 from ._checks import check_float, require_forward
 
 __all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
@@ -29,8 +30,8 @@ def _raise_not_finite(layer, loss, **arrays):
 class SoftmaxWithLoss:
     """Softmax followed by cross-entropy, fused so the gradient is simple.
 
-    forward: ``y = softmax(x)``, ``loss = -sum(t * log y) / N`` (computed with
-    ``log_softmax``, finite even for scores of 1e4).
+    forward: ``y = softmax(x)``, ``loss = -sum(t * log y) / N`` (computed as
+    ``log z - (x - max)`` with ``z = sum(exp(x - max))``, finite even for scores of 1e4).
     backward: ``dx = dout * (y - t) / N``.
 
     ``t`` is either integer class labels of shape (N,) or one-hot (or soft) target
@@ -75,14 +76,18 @@ class SoftmaxWithLoss:
                 f"SoftmaxWithLoss.forward: expected t as integer labels of shape ({N},) or "
                 f"one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
             )
-        logp = log_softmax(x)
+        shifted = x - x.max(axis=1, keepdims=True)  # same softmax, and exp cannot overflow
+        e = xp.exp(shifted)
+        z = e.sum(axis=1, keepdims=True)
+        # -log y = log z - shifted: finite even where y itself underflows to 0.
         if t.ndim == 1:
-            loss = -float(logp[xp.arange(N), t].sum()) / N
+            loss = float(xp.log(z).sum() - shifted[xp.arange(N), t].sum()) / N
         else:
-            loss = -float((t * logp).sum()) / N
-        if not xp.isfinite(loss):
+            loss = float((t * (xp.log(z) - shifted)).sum()) / N
+        if not math.isfinite(loss):
             _raise_not_finite(self, loss, x=x, t=t)
-        self.y = xp.exp(logp)
+        e /= z  # e is our own array: it becomes y = softmax(x) in place
+        self.y = e
         self.t = t
         self.loss = loss
         return loss
