@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--epochs",
         type=_positive_int,
-        default=5,
+        default=10,
         help="passes over the data (default: %(default)s)",
     )
     p.add_argument(
