@@ -167,14 +167,17 @@ class Pooling:
     """Max pooling (or average pooling) over ``pool_h x pool_w`` windows of each channel.
 
     max: ``out[n, c, i, j] = max_{y,x} xpad[n, c, s*i + y, s*j + x]``; backward sends
-    ``dout`` to the position of the maximum (the first one on ties, as the book's
-    ``argmax``), 0 elsewhere.  Padding uses ``-inf``, so it is never the maximum.
+    ``dout`` to the position of the maximum, which forward keeps in ``arg_max`` (the
+    first one on ties, as the book's ``argmax``), 0 elsewhere.  Padding uses ``-inf``,
+    so it is never the maximum.
 
     average: ``out = mean`` over the window (zero padding counts, as in PyTorch's
     default); backward spreads ``dout / (pool_h * pool_w)`` over the window.
 
     The loop runs over the ``pool_h * pool_w`` positions of the window; each step
-    handles the whole batch at once through a strided view.
+    handles the whole batch at once through a strided view.  ``dx`` comes back
+    channels-last in memory, as a convolution's output is, so the layers below
+    read it in order.
 
     Parameters
     ----------
@@ -201,39 +204,45 @@ class Pooling:
         self.mode = mode
         self.x_shape = None
         self.out_shape = None
-        self.arg_max = None  # window position (y * pool_w + x) of each maximum, uint8/int16
+        self.arg_max = None  # max mode: window position (y * pool_w + x) of each maximum
 
-    def _windows(self, xpad, out_h, out_w):
-        """Yield ``(k, view)``: for window position ``k``, that pixel of every window."""
+    def _windows(self, a, out_h, out_w):
+        """Yield, for each position (y, x) of the window, that pixel of every window.
+
+        Each item is a strided view of ``a`` of shape (N, C, out_h, out_w).
+        """
         s = self.stride
         for y in range(self.pool_h):
             for x in range(self.pool_w):
-                yield y * self.pool_w + x, xpad[:, :, y : y + s * out_h : s, x : x + s * out_w : s]
+                yield a[:, :, y : y + s * out_h : s, x : x + s * out_w : s]
 
     def forward(self, x):
         _check_images(self, x)
         check_float(self, "x", x)
         xp = get_array_module(x)
-        N, C, H, W = x.shape
         out_h, out_w = _output_hw(self, x, self.pool_h, self.pool_w, self.stride, self.pad)
         p = self.pad
         fill = -np.inf if self.mode == "max" else 0.0
         xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
         self.x_shape = x.shape
-        self.out_shape = (N, C, out_h, out_w)
-        windows = self._windows(xpad, out_h, out_w)
-        _, first = next(windows)
-        out = first.copy()
+        self.out_shape = (x.shape[0], x.shape[1], out_h, out_w)
+        views = self._windows(xpad, out_h, out_w)
+        # order="K" keeps x's memory layout (a convolution's output is channels-last),
+        # so every loop below walks its arrays in one order.
+        out = next(views).copy(order="K")
         if self.mode == "average":
-            for _, view in windows:
+            for view in views:
                 out += view
-            return out * (1.0 / (self.pool_h * self.pool_w))
-        kind = xp.uint8 if self.pool_h * self.pool_w <= 256 else xp.int16
-        self.arg_max = xp.zeros(out.shape, dtype=kind)
-        for k, view in windows:
-            bigger = view > out  # strict: the first maximum wins ties
-            xp.copyto(out, view, where=bigger)
-            xp.copyto(self.arg_max, k, where=bigger)
+            out *= 1.0 / (self.pool_h * self.pool_w)
+            return out
+        kind = xp.uint8 if self.pool_h * self.pool_w <= 256 else xp.int32
+        self.arg_max = xp.zeros_like(out, dtype=kind)
+        for k, view in enumerate(views, start=1):
+            bigger = view > out  # strictly: the first maximum wins ties, like argmax
+            xp.maximum(out, view, out=out)
+            # arg_max = where(bigger, k, arg_max), since k only grows; where() is
+            # several times slower on a random mask.
+            xp.maximum(self.arg_max, bigger * kind(k), out=self.arg_max)
         return out
 
     def backward(self, dout):
@@ -241,15 +250,33 @@ class Pooling:
         check_dout(self, dout, self.out_shape)
         xp = get_array_module(dout)
         N, C, H, W = self.x_shape
-        p = self.pad
-        out_h, out_w = self.out_shape[2:]
-        dxpad = xp.zeros((N, C, H + 2 * p, W + 2 * p), dtype=dout.dtype)
+        ph, pw, p = self.pool_h, self.pool_w, self.pad
+        if self.mode == "max" and self.stride == ph == pw and p == 0:
+            return self._backward_tiled(dout)
+        dxpad = xp.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype).transpose(0, 3, 1, 2)
         if self.mode == "average":
-            dout = dout * (1.0 / (self.pool_h * self.pool_w))  # a new array; each pixel's share
-        for k, view in self._windows(dxpad, out_h, out_w):
-            # view is a slice of dxpad; += sums where windows overlap (stride < pool).
-            view += xp.where(self.arg_max == k, dout, 0) if self.mode == "max" else dout
+            dout = dout * (1.0 / (ph * pw))  # each pixel of a window gets an equal share
+        out_h, out_w = self.out_shape[2:]
+        for k, view in enumerate(self._windows(dxpad, out_h, out_w)):
+            # view is a slice of dxpad: += sums where windows overlap (stride < window).
+            view += dout * (self.arg_max == k) if self.mode == "max" else dout
         return dxpad[:, :, p : H + p, p : W + p] if p else dxpad
+
+    def _backward_tiled(self, dout):
+        """Max-pool backward when the windows tile the image: one pass over ``dx``.
+
+        Works channels-last, (N, H, W, C), where a convolution's output already lives.
+        """
+        xp = get_array_module(dout)
+        N, C, H, W = self.x_shape
+        ph, pw = self.pool_h, self.pool_w
+        out_h, out_w = self.out_shape[2:]
+        arg = self.arg_max.transpose(0, 2, 3, 1)[:, :, None, :, None, :]
+        at_max = arg == xp.arange(ph * pw, dtype=arg.dtype).reshape(ph, 1, pw, 1)
+        dx = xp.empty((N, H, W, C), dtype=dout.dtype)
+        g = dout.transpose(0, 2, 3, 1)[:, :, None, :, None, :]
+        xp.multiply(at_max, g, out=dx.reshape(N, out_h, ph, out_w, pw, C))
+        return dx.transpose(0, 3, 1, 2)
 
 
 class Flatten:
