@@ -104,34 +104,23 @@ def shop(
 
 def train(args: argparse.Namespace) -> int:
     """Train ``args.model`` on Fashion-MNIST; write weights, curves and history to ``args.out``."""
-    from .datasets import load_fashion_mnist
-    from .plot import plot_history
     from .trainer import Trainer
 
-    verbose = not args.quiet
-    # Images stay (N, 1, 28, 28): an Affine flattens them itself, and a CNN needs them so.
-    (x_train, t_train), (x_test, t_test) = load_fashion_mnist(
-        flatten=False, data_dir=args.data_dir, sample=args.sample, verbose=verbose
-    )
-    full = len(x_train) >= 60000 and not args.sample
-    print(
-        f"data: {'full Fashion-MNIST' if full else 'bundled Fashion-MNIST sample'}, "
-        f"{len(x_train)} training and {len(x_test)} test images"
-    )
-    rng = np.random.default_rng(args.seed)
     builder = MODELS[args.model]
     options = {"hidden_sizes": tuple(args.hidden)} if args.hidden else {}
     if options and "hidden_sizes" not in inspect.signature(builder).parameters:
         print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
         return 2
+    (x_train, t_train), (x_test, t_test) = _load_data(args)
+    rng = np.random.default_rng(args.seed)
     net = builder(rng=rng, **options)
     opt_class, default_lr = OPTIMIZERS[args.optimizer]
     lr = default_lr if args.lr is None else args.lr
     print(
         f"model: {args.model}, optimizer: {args.optimizer} (lr {lr}), "
-        f"{args.epochs} epochs of batches of {args.batch_size}"
+        f"epochs: {args.epochs}, batch size: {args.batch_size}"
     )
-    if verbose:
+    if not args.quiet:
         net.summary(x_train.shape[1:])
     trainer = Trainer(
         net,
@@ -143,30 +132,52 @@ def train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         rng=rng,
-        verbose=verbose,
+        verbose=not args.quiet,
     )
     try:
         history = trainer.train()
     except FloatingPointError as err:
         print(f"error: training diverged: {err}", file=sys.stderr)
         return 1
+    if trainer.interrupted:
+        print("interrupted: saving the net as trained so far")
     print(
         f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
         f"test accuracy {net.accuracy(x_test, t_test):.4f}"
     )
-
-    out = args.out or os.path.join("runs", args.model)
-    os.makedirs(out, exist_ok=True)
-    paths = {
-        name: os.path.join(out, name) for name in ("weights.npz", "curves.png", "history.json")
-    }
-    net.save(paths["weights.npz"])
-    plot_history(history, paths["curves.png"])
-    with open(paths["history.json"], "w") as f:
-        json.dump(history, f)
-    for what, path in zip(("weights", "curves", "history"), paths.values(), strict=True):
-        print(f"{what:<8} {path}")
+    _save_run(net, history, args.out or os.path.join("runs", args.model))
     return 0
+
+
+def _load_data(args: argparse.Namespace):
+    """Load Fashion-MNIST (the full set if found, else the bundled sample) and say which."""
+    from .datasets import load_fashion_mnist
+
+    # Images stay (N, 1, 28, 28): an Affine flattens them itself, and a CNN needs them so.
+    (x_train, t_train), (x_test, t_test) = load_fashion_mnist(
+        flatten=False, data_dir=args.data_dir, sample=args.sample, verbose=not args.quiet
+    )
+    full = len(x_train) >= 60000 and not args.sample
+    print(
+        f"data: {'full Fashion-MNIST' if full else 'bundled Fashion-MNIST sample'}, "
+        f"{len(x_train)} training and {len(x_test)} test images"
+    )
+    return (x_train, t_train), (x_test, t_test)
+
+
+def _save_run(net, history: dict, out: str) -> None:
+    """Write ``weights.npz``, ``curves.png`` and ``history.json`` to ``out``; print the paths."""
+    from .plot import plot_history
+
+    os.makedirs(out, exist_ok=True)
+    weights, curves, log = (
+        os.path.join(out, n) for n in ("weights.npz", "curves.png", "history.json")
+    )
+    net.save(weights)
+    plot_history(history, curves)
+    with open(log, "w") as f:
+        json.dump(history, f)
+    print(f"weights  {weights}\ncurves   {curves}\nhistory  {log}")
 
 
 def _positive_int(text: str) -> int:
