@@ -1,57 +1,65 @@
 """Training-step speed of the book's simple CNN, as ratios to a bare-NumPy floor.
 
+Usage::
+
+    python benchmarks/bench_cnn.py [--quick] [--threads 1|default|both]
+
 The net: conv 30x5x5 - relu - max-pool 2x2 - affine 100 - relu - affine 10 -
-softmax cross-entropy, one Adam step (lr 0.001) per batch of 100 Fashion-MNIST-sized
-images, float32.  Every implementation starts from the same weights and sees the
-same batches; the first-step losses are compared before any timing.
+softmax cross-entropy, one Adam step (lr 0.001) per batch of 100 Fashion-MNIST
+images (random ones if the data set is absent), float32.  Every implementation
+starts from the same weights, sees the same batches and must reach the floor's
+losses before it is timed:
 
-* ``floor``: one bare-NumPy function (im2col via ``sliding_window_view``, 2x2
-  max-pool by reshape, no input gradient for the conv).  The speed to match.
-* ``framework``: ``Sequential`` of our hand-written layers + our ``Adam``.
-* ``book``: the book's ``common/layers.py`` conv and pooling (im2col/col2im
-  with Python loops over the kernel, pooling through im2col + argmax), transcribed.
-* ``dezero``: DeZero 0.0.13 (``Conv2d``, ``F.pooling``, ``Linear``, its ``Adam``).
-* ``torch-1`` / ``torch-N``: PyTorch CPU with one thread and with its default.
+* ``floor``   one bare-NumPy function: im2col via ``sliding_window_view``, 2x2 max-pool
+              by reshape, no input gradient for the conv;
+* ``ours``    ``framework.Sequential`` of our layers and ``framework.Adam``;
+* ``book``    the book's ``common/layers.py`` Convolution and Pooling (im2col/col2im
+              with loops over the kernel, pooling through im2col + argmax), transcribed;
+* ``dezero``  DeZero 0.0.13: ``Conv2d``, ``F.pooling``, ``Linear``, its ``Adam``;
+* ``torch``   PyTorch CPU: ``nn.Conv2d``, ``MaxPool2d``, ``nn.Linear``, ``torch.optim.Adam``.
 
-Run: ``python benchmarks/bench_cnn.py [--steps 10] [--repeats 5] [--only floor,framework]``.
-Times are the best of ``repeats`` rounds (the machine may be shared), and the
-implementations take turns within each round.
+Each table is measured with one thread and with the libraries' default thread
+counts; the implementations take turns (``_common.time_interleaved``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import time
+import math
+import sys
 
 import numpy as np
+from _common import (
+    format_table,
+    limit_threads,
+    load_data,
+    machine_report,
+    run_steps,
+    time_interleaved,
+)
+from bench_mlp import BookAffine, BookRelu, BookSoftmaxWithLoss, import_dezero
 from numpy.lib.stride_tricks import sliding_window_view
 
 N_BATCH, C_OUT, K, HIDDEN, CLASSES = 100, 30, 5, 100, 10
 LR, BETA1, BETA2, EPS = 0.001, 0.9, 0.999, 1e-7
+IMPLS = ("floor", "ours", "book", "dezero", "torch")
+CHECK_STEPS = 5  # steps every implementation trains before timing; losses must agree
+LOSS_RTOL = 1e-4  # float32 rounding over a few steps
+GOAL = 1.2  # ours <= GOAL x floor
 
 
-def make_weights(rng):
-    """He-initialised float32 weights shared by every implementation."""
-
-    def he(shape, fan_in):
-        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+def init_weights(rng):
+    """He-initialised float32 weights and zero biases, shared by every implementation."""
+    from framework.initializers import init_weight
 
     return {
-        "W1": he((C_OUT, 1, K, K), K * K),
+        "W1": init_weight((C_OUT, 1, K, K), "he", rng),
         "b1": np.zeros(C_OUT, np.float32),
-        "W2": he((C_OUT * 12 * 12, HIDDEN), C_OUT * 12 * 12),
+        "W2": init_weight((C_OUT * 12 * 12, HIDDEN), "he", rng),
         "b2": np.zeros(HIDDEN, np.float32),
-        "W3": he((HIDDEN, CLASSES), HIDDEN),
+        "W3": init_weight((HIDDEN, CLASSES), "he", rng),
         "b3": np.zeros(CLASSES, np.float32),
     }
-
-
-def make_batches(rng, count, batch):
-    return [
-        (rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, CLASSES, batch))
-        for _ in range(count)
-    ]
 
 
 # -- the floor: one bare-NumPy function ---------------------------------------------------
@@ -90,7 +98,7 @@ def floor_step(p, adam, x, t):
     return loss
 
 
-def setup_floor(w):
+def build_floor(w):
     p = {k: v.copy() for k, v in w.items()}
     adam = {"t": 0, "m": {k: np.zeros_like(v) for k, v in p.items()}}
     adam["v"] = {k: np.zeros_like(v) for k, v in p.items()}
@@ -98,32 +106,31 @@ def setup_floor(w):
 
 
 # -- ours ---------------------------------------------------------------------------------
-def setup_framework(w):
-    from framework import Adam, Affine, Convolution, Pooling, Relu, Sequential
+def build_ours(w):
+    import framework as fw
 
     c = {k: v.copy() for k, v in w.items()}
-    net = Sequential(
+    net = fw.Sequential(
         [
-            Convolution(c["W1"], c["b1"]),
-            Relu(),
-            Pooling(2, 2, stride=2),
-            Affine(c["W2"], c["b2"]),
-            Relu(),
-            Affine(c["W3"], c["b3"]),
+            fw.Convolution(c["W1"], c["b1"]),
+            fw.Relu(),
+            fw.Pooling(2, 2, stride=2),
+            fw.Affine(c["W2"], c["b2"]),
+            fw.Relu(),
+            fw.Affine(c["W3"], c["b3"]),
         ]
     )
-    opt = Adam(lr=LR)
+    opt = fw.Adam(lr=LR)
 
     def step(x, t):
         grads = net.gradient(x, t)
-        loss = net.loss_layer.loss
         opt.update(net.params, grads)
-        return loss
+        return net.loss_layer.loss
 
     return step
 
 
-# -- the book's layers (common/util.py, common/layers.py), transcribed ---------------------
+# -- the book's Convolution and Pooling (common/util.py, common/layers.py), transcribed -----
 def book_im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     N, C, H, W = input_data.shape
     out_h = (H + 2 * pad - filter_h) // stride + 1
@@ -199,34 +206,7 @@ class BookPooling:
         return book_col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
 
 
-class BookRelu:
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        return dout
-
-
-class BookAffine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.original_x_shape = x.shape
-        self.x = x.reshape(x.shape[0], -1)
-        return np.dot(self.x, self.W) + self.b
-
-    def backward(self, dout):
-        dx = np.dot(dout, self.W.T)
-        self.dW, self.db = np.dot(self.x.T, dout), np.sum(dout, axis=0)
-        return dx.reshape(*self.original_x_shape)
-
-
-def setup_book(w):
+def build_book(w):
     c = {k: v.copy() for k, v in w.items()}
     layers = [
         BookConvolution(c["W1"], c["b1"]),
@@ -236,6 +216,7 @@ def setup_book(w):
         BookRelu(),
         BookAffine(c["W3"], c["b3"]),
     ]
+    last = BookSoftmaxWithLoss()
     params = [(layers[i], name) for i in (0, 3, 5) for name in ("W", "b")]
     m = [np.zeros_like(getattr(layer, n)) for layer, n in params]
     v = [np.zeros_like(getattr(layer, n)) for layer, n in params]
@@ -244,13 +225,8 @@ def setup_book(w):
     def step(x, t):
         for layer in layers:
             x = layer.forward(x)
-        N = x.shape[0]
-        s = x - x.max(axis=1, keepdims=True)
-        y = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
-        loss = -float(np.sum(np.log(y[np.arange(N), t] + 1e-7)) / N)
-        dout = y.copy()
-        dout[np.arange(N), t] -= 1
-        dout = dout / N
+        loss = last.forward(x, t)
+        dout = last.backward(1)
         for layer in reversed(layers):
             dout = layer.backward(dout)
         state["t"] += 1  # the book's Adam
@@ -260,15 +236,14 @@ def setup_book(w):
             m[i] += (1 - BETA1) * (g - m[i])
             v[i] += (1 - BETA2) * (g**2 - v[i])
             p -= lr_t * m[i] / (np.sqrt(v[i]) + EPS)
-        return loss
+        return float(loss)
 
     return step
 
 
 # -- DeZero and PyTorch ---------------------------------------------------------------------
-def setup_dezero(w):
-    np.int = int  # noqa: NPY001  (DeZero 0.0.13 uses np.int, gone since NumPy 1.24)
-    import dezero
+def build_dezero(w):
+    dezero = import_dezero()
     import dezero.functions as F
     import dezero.layers as L
 
@@ -300,98 +275,147 @@ def setup_dezero(w):
     return step
 
 
-def setup_torch(w, threads):
+def build_torch(w):
     import torch
 
-    def step_factory():
-        torch.set_num_threads(threads)
-        net = torch.nn.Sequential(
-            torch.nn.Conv2d(1, C_OUT, K),
-            torch.nn.ReLU(),
-            torch.nn.MaxPool2d(2, 2),
-            torch.nn.Flatten(),
-            torch.nn.Linear(C_OUT * 12 * 12, HIDDEN),
-            torch.nn.ReLU(),
-            torch.nn.Linear(HIDDEN, CLASSES),
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, C_OUT, K),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2, 2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(C_OUT * 12 * 12, HIDDEN),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN, CLASSES),
+    )
+    with torch.no_grad():
+        for mod, Wk, bk, transpose in [(net[0], "W1", "b1", False), (net[4], "W2", "b2", True),
+                                       (net[6], "W3", "b3", True)]:  # fmt: skip
+            mod.weight.copy_(torch.from_numpy(w[Wk].T.copy() if transpose else w[Wk]))
+            mod.bias.copy_(torch.from_numpy(w[bk]))
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+
+    def step(x, t):
+        # The book's eps (added to sqrt(v) before the bias correction), as in bench_mlp.
+        state = opt.state[next(net.parameters())]
+        t_next = int(state["step"]) + 1 if state else 1
+        opt.param_groups[0]["eps"] = EPS / math.sqrt(1.0 - BETA2**t_next)
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(x), t)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def prepare(name, x, t):
+    """The data set in the form ``name`` takes (done once, before any measuring)."""
+    if name == "torch":
+        import torch
+
+        return torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
+    return x, (t if name == "dezero" else t.astype(np.intp))
+
+
+BUILDERS = {
+    "floor": build_floor,
+    "ours": build_ours,
+    "book": build_book,
+    "dezero": build_dezero,
+    "torch": build_torch,
+}
+
+
+def available(names):
+    """The implementations in ``names`` whose libraries import here."""
+    out = []
+    for name in names:
+        try:
+            if name == "torch":
+                import torch  # noqa: F401
+            elif name == "dezero":
+                import_dezero()
+        except ImportError as err:
+            print(f"skipping {name}: {err}")
+            continue
+        out.append(name)
+    return out
+
+
+def time_all(impls, threads, x, t, weights, args):
+    """Check that the losses agree, then time every implementation; return (table, ok, ratios)."""
+    data = {name: prepare(name, x, t) for name in impls}
+    steps = {name: BUILDERS[name](weights) for name in impls}
+    k = args.steps or (2 if args.quick else 10)
+    n_check = 2 if args.quick else CHECK_STEPS
+    with limit_threads(threads):
+        losses = {name: run_steps(steps[name], *data[name], N_BATCH, 0, n_check) for name in impls}
+        cursor = dict.fromkeys(impls, n_check)
+
+        def block(name):
+            run_steps(steps[name], *data[name], N_BATCH, cursor[name], k)
+            cursor[name] += k
+
+        fns = {name: (lambda name=name: block(name)) for name in impls}
+        res = time_interleaved(fns, repeats=args.repeats, warmup=1)
+    ref = np.array(losses[impls[0]])
+    floor_ms = res[impls[0]]["median"] / k * 1e3
+    rows, ok, ratios = [], True, {}
+    for name in impls:
+        ms = res[name]["median"] / k * 1e3
+        diff = float(np.max(np.abs(np.array(losses[name]) - ref) / np.abs(ref)))
+        ok &= diff <= LOSS_RTOL
+        ratios[name] = ms / floor_ms
+        rows.append(
+            [
+                name,
+                f"{ms:.1f}",
+                f"{res[name]['min'] / k * 1e3:.1f}-{res[name]['max'] / k * 1e3:.1f}",
+                f"{ratios[name]:.2f}",
+                f"{losses[name][-1]:.6f}",
+                f"{diff:.1e}" + ("" if diff <= LOSS_RTOL else "  MISMATCH"),
+            ]
         )
-        with torch.no_grad():
-            net[0].weight.copy_(torch.from_numpy(w["W1"]))
-            net[0].bias.copy_(torch.from_numpy(w["b1"]))
-            net[4].weight.copy_(torch.from_numpy(w["W2"].T))
-            net[4].bias.copy_(torch.from_numpy(w["b2"]))
-            net[6].weight.copy_(torch.from_numpy(w["W3"].T))
-            net[6].bias.copy_(torch.from_numpy(w["b3"]))
-        opt = torch.optim.Adam(net.parameters(), lr=LR, eps=EPS)
-        loss_fn = torch.nn.CrossEntropyLoss()
-
-        def step(x, t):
-            torch.set_num_threads(threads)  # the rows share one process
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(t))
-            loss.backward()
-            opt.step()
-            return loss.item()
-
-        return step
-
-    return step_factory()
-
-
-def default_torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
+    header = ["implementation", "ms/step", "min-max", "x floor",
+              f"loss@{n_check}", "rel diff"]  # fmt: skip
+    return format_table(rows, header), ok, ratios
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=N_BATCH)
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
-    parser.add_argument("--repeats", type=int, default=5, help="rounds; the best is kept")
-    parser.add_argument("--only", default="", help="comma-separated subset of rows")
-    args = parser.parse_args(argv)
-
-    rng = np.random.default_rng(0)
-    weights = make_weights(rng)
-    batches = make_batches(rng, args.steps, args.batch)
-    setups = {"floor": setup_floor, "framework": setup_framework, "book": setup_book}
-    if importlib.util.find_spec("dezero") is not None:
-        setups["dezero"] = setup_dezero
-    else:
-        print("dezero not installed: row skipped")
-    try:
-        n_default = default_torch_threads()
-        setups["torch-1"] = lambda w: setup_torch(w, 1)
-        setups[f"torch-{n_default}"] = lambda w: setup_torch(w, n_default)
-    except ImportError:
-        print("torch not installed: rows skipped")
-    if args.only:
-        setups = {k: v for k, v in setups.items() if k in args.only.split(",")}
-
-    steps = {name: make(weights) for name, make in setups.items()}
-    # Same weights, same first batch: the first losses must agree.
-    first = {name: step(*batches[0]) for name, step in steps.items()}
-    ref = next(iter(first.values()))
-    for name, loss in first.items():
-        flag = "" if abs(loss - ref) < 1e-3 * max(1.0, abs(ref)) else "  <-- MISMATCH"
-        print(f"first-step loss {name:10s} {loss:.6f}{flag}")
-
-    best = {name: float("inf") for name in steps}
-    for _ in range(args.repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for x, t in batches:
-                step(x, t)
-            best[name] = min(best[name], (time.perf_counter() - start) / len(batches))
-
-    base = best.get("floor", next(iter(best.values())))
-    print(f"\nsimple CNN, batch {args.batch}, Adam, float32: best of {args.repeats} x "
-          f"{args.steps} steps")  # fmt: skip
-    print(f"{'implementation':15s} {'ms/step':>9s} {'vs floor':>9s}")
-    for name, sec in best.items():
-        print(f"{name:15s} {sec * 1e3:9.1f} {sec / base:8.2f}x")
-    return best
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
+    p.add_argument("--threads", choices=["1", "default", "both"], default="both")
+    p.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset")
+    p.add_argument("--steps", type=int, default=0, help="steps per timed block")
+    p.add_argument("--repeats", type=int, default=0, help="timed blocks per implementation")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    args.repeats = args.repeats or (2 if args.quick else 7)
+    impls = available(["floor"] + [n for n in args.impls.split(",") if n in IMPLS[1:]])
+    threads = {"1": [1], "default": [None], "both": [1, None]}[args.threads]
+    rng = np.random.default_rng(args.seed)
+    n = N_BATCH * (4 if args.quick else 50)
+    x, t, source = load_data(n, rng, image_shape=(1, 28, 28))
+    weights = init_weights(rng)
+    title = (f"simple CNN (conv 30x5x5, pool 2, affine 100, affine 10), batch {N_BATCH}, "
+             f"Adam lr {LR}, float32, {source} data")  # fmt: skip
+    ok = True
+    for n_threads in threads:
+        table, good, ratios = time_all(impls, n_threads, x, t, weights, args)
+        ok &= good
+        label = "1 thread" if n_threads == 1 else "default threads"
+        print(f"\n{title} -- {label}\n{table}")
+        if "ours" in ratios:
+            verdict = "met" if ratios["ours"] <= GOAL else "NOT met"
+            print(f"goal ours <= {GOAL}x floor: {ratios['ours']:.2f}x, {verdict}")
+            for other in ("book", "dezero"):
+                if other in ratios:
+                    print(f"ours is {ratios[other] / ratios['ours']:.2f}x faster than {other}")
+    print("\n" + "\n".join(machine_report()))
+    if not ok:
+        print(f"\nERROR: some implementation did not reach the floor's losses (rtol {LOSS_RTOL})")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
