@@ -35,7 +35,17 @@ def numerical_gradient(f, x, eps: float = 1e-4):
     Returns
     -------
     array of the shape of ``x``
+
+    Raises
+    ------
+    TypeError
+        When ``x`` is not a float array: ``x + eps`` would be rounded back to ``x``.
     """
+    if getattr(getattr(x, "dtype", None), "kind", None) != "f":
+        raise TypeError(
+            f"numerical_gradient: expected x to be a float array, got "
+            f"{getattr(x, 'dtype', type(x).__name__)}; use x.astype(np.float64)"
+        )
     xp = get_array_module(x)
     grad = xp.zeros_like(x)
     for idx in np.ndindex(*x.shape):

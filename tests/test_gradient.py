@@ -104,3 +104,11 @@ def test_gradient_check_warns_about_float32(rng):
     layer = Tanh()
     with pytest.warns(UserWarning, match=r"gradient_check: x is not float64"):
         gradient_check(layer, rng.standard_normal((2, 2)).astype(np.float32))
+
+
+def test_numerical_gradient_rejects_integer_arrays():
+    # np.array([3, 4]) holds ints: 3 + 1e-4 is stored as 3 and the "gradient" is garbage.
+    with pytest.raises(
+        TypeError, match=r"numerical_gradient: expected x to be a float array, got int64"
+    ):
+        numerical_gradient(function_2, np.array([3, 4]))
