@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
 
 import numpy as np
@@ -237,6 +238,19 @@ def test_save_load_round_trip(rng, tmp_path):
     with np.load(path, allow_pickle=False) as data:
         assert sorted(data.files) == sorted(net.params)
     assert os.listdir(tmp_path) == ["weights.npz"]
+
+
+def test_save_and_load_never_pickle(rng, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used")
+
+    for name in ("dump", "dumps", "load", "loads"):
+        monkeypatch.setattr(pickle, name, refuse)
+    net = mlp(rng)
+    kept = snapshot(net)
+    net.save(tmp_path / "w.npz")
+    net.load(tmp_path / "w.npz")
+    assert_params_equal(net, kept)
 
 
 def test_save_is_atomic(rng, tmp_path, monkeypatch):
