@@ -169,18 +169,23 @@ class Trainer:
         return float(loss)
 
     def _end_epoch(self, epoch: int, losses: list, bar) -> None:
-        """Record the epoch's mean loss, the accuracies and the time."""
-        h = self.history
-        h["epoch_loss"].append(float(np.mean(losses)) if losses else math.nan)
-        h["train_acc"].append(self.accuracy(self.x_train, self.t_train))
+        """Record the epoch's mean loss, the accuracies and the time.
+
+        All values are measured first and appended together, so an interruption
+        never leaves the per-epoch lists of different lengths.
+        """
+        record = {"epoch_loss": float(np.mean(losses))}
+        record["train_acc"] = self.accuracy(self.x_train, self.t_train)
         if self.x_test is not None:
-            h["test_acc"].append(self.accuracy(self.x_test, self.t_test))
-        h["time"].append(time.perf_counter() - self._start)
+            record["test_acc"] = self.accuracy(self.x_test, self.t_test)
+        record["time"] = time.perf_counter() - self._start
+        for key, value in record.items():
+            self.history[key].append(value)
         if bar is not None:
-            test = f", test acc {h['test_acc'][-1]:.4f}" if h["test_acc"] else ""
+            test = f", test acc {record['test_acc']:.4f}" if "test_acc" in record else ""
             bar.write(
-                f"epoch {epoch}/{self.epochs}: loss {h['epoch_loss'][-1]:.4f}, "
-                f"train acc {h['train_acc'][-1]:.4f}{test} ({h['time'][-1]:.1f} s)"
+                f"epoch {epoch}/{self.epochs}: loss {record['epoch_loss']:.4f}, "
+                f"train acc {record['train_acc']:.4f}{test} ({record['time']:.1f} s)"
             )
 
     def _postfix(self, epoch: int, loss: float) -> str:

@@ -179,6 +179,35 @@ def test_keyboard_interrupt_keeps_history(rng):
     assert all(np.isfinite(history["loss"]))
 
 
+class InterruptInEvaluation(Recorder):
+    """Identity layer whose first test-mode forward (the accuracy) raises Ctrl-C."""
+
+    def forward(self, x, train=False):
+        if not train:
+            raise KeyboardInterrupt
+        return x
+
+
+def test_interrupt_during_evaluation_leaves_epoch_lists_consistent(rng):
+    x, t = blobs(rng, n=100)
+    trainer = Trainer(
+        small_net(first=InterruptInEvaluation()),
+        SGD(0.1),
+        x,
+        t,
+        x,
+        t,
+        epochs=3,
+        batch_size=25,
+        verbose=False,
+    )
+    history = trainer.train()
+    assert trainer.interrupted
+    assert len(history["loss"]) == 4
+    assert history["epoch_loss"] == history["train_acc"] == history["test_acc"] == []
+    assert history["time"] == []
+
+
 def test_eval_sample_limits_the_accuracy_to_the_first_samples(rng):
     x, t = blobs(rng, n=200)
     net = small_net()
