@@ -125,7 +125,7 @@ class MeanSquaredError:
         N = y.shape[0] if y.ndim > 0 else 1
         self.diff = y - xp.asarray(t).astype(y.dtype, copy=False)  # float32 y stays float32
         loss = 0.5 * float((self.diff * self.diff).sum()) / N
-        if not xp.isfinite(loss):
+        if not math.isfinite(loss):
             _raise_not_finite(self, loss, y=y, t=t)
         return loss
 
