@@ -3,8 +3,10 @@
 ``mlp()`` builds the book's multi-layer net (Affine, activation, Affine, ...).
 ``MODELS`` maps a name to its factory; the command line (``python -m framework
 train --model NAME``) looks models up there, so adding a model is one entry.
-Every factory takes ``rng`` and ``dtype`` keywords and gives a net whose input is
-one 28x28 image per sample (an ``Affine`` flattens (N, 1, 28, 28) itself).
+Every factory takes ``rng`` and ``dtype`` keywords and gives a net that maps
+images of shape (N, 1, 28, 28) to 10 class scores (an ``Affine`` flattens its
+input itself); the command line passes ``--hidden`` as ``hidden_sizes`` to a
+factory that has that argument.
 """
 
 from __future__ import annotations

@@ -153,8 +153,8 @@ class Trainer:
             losses.append(loss)
             self.history["loss"].append(loss)
             if bar is not None and (it % 10 == 0 or it == self.iters_per_epoch):
-                bar.update((epoch - 1) * self.iters_per_epoch + it - bar.n)
                 bar.set_postfix_str(self._postfix(epoch, np.mean(losses[-10:])), refresh=False)
+                bar.update((epoch - 1) * self.iters_per_epoch + it - bar.n)
         return losses
 
     def step(self, x, t) -> float:
