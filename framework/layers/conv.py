@@ -39,12 +39,14 @@ def _output_hw(layer, x, filter_h: int, filter_w: int, stride: int, pad: int) ->
     rest_h = (H + 2 * pad - filter_h) % stride
     rest_w = (W + 2 * pad - filter_w) % stride
     if rest_h or rest_w:
+        lost = " and ".join(
+            f"{n} {what}(s)" for n, what in ((rest_h, "row"), (rest_w, "column")) if n
+        )
         raise ValueError(
             f"{name}.forward: stride {stride} does not fit x of shape {x.shape} with a "
             f"{filter_h}x{filter_w} window and pad={pad}: the output would be "
-            f"(N, C, {out_h}, {out_w}) and the last {rest_h} row(s) and {rest_w} column(s) of "
-            f"the padded input would be ignored; choose pad or stride so that "
-            "(H + 2*pad - window) is a multiple of stride"
+            f"(N, C, {out_h}, {out_w}) and the last {lost} of the padded input would be "
+            "ignored; choose pad or stride so that (H + 2*pad - window) is a multiple of stride"
         )
     return out_h, out_w
 

@@ -1,0 +1,428 @@
+"""Tests for im2col/col2im and the Convolution, Pooling and Flatten layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framework.backend import to_cpu
+from framework.functions import col2im, conv_output_size, im2col
+from framework.layers import Convolution, Flatten, Pooling
+from tests.helpers import check_backward
+
+# (x shape, W shape, stride, pad): stride 1 and 2, pad 0 and 1, square and not
+CONV_CASES = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((2, 2, 7, 7), (3, 2, 3, 3), 2, 0),
+    ((2, 2, 7, 7), (3, 2, 3, 3), 2, 1),
+    ((2, 2, 5, 6), (3, 2, 2, 3), 1, 0),
+    ((1, 3, 7, 6), (2, 3, 3, 2), 2, 1),
+]
+# (pool_h, pool_w, stride, pad) on 6 x 6 images: tiled, overlapping, padded, not square
+POOL_CASES = [(2, 2, 2, 0), (3, 3, 3, 0), (2, 2, 1, 0), (3, 3, 1, 1), (3, 2, 1, 1), (2, 4, 2, 1)]
+
+
+def im2col_by_loops(x, fh, fw, stride, pad):
+    """The definition, one window at a time: row (n, i, j), columns (c, y, x)."""
+    N, C, H, W = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (H + 2 * pad - fh) // stride + 1, (W + 2 * pad - fw) // stride + 1
+    rows = [
+        xp[n, :, i * stride : i * stride + fh, j * stride : j * stride + fw].ravel()
+        for n in range(N)
+        for i in range(oh)
+        for j in range(ow)
+    ]
+    return np.array(rows)
+
+
+def conv_by_loops(x, W, b, stride, pad):
+    """Cross-correlation from its definition, for checking the fast version."""
+    FN, C, FH, FW = W.shape
+    N, _, H, Wd = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (H + 2 * pad - FH) // stride + 1, (Wd + 2 * pad - FW) // stride + 1
+    out = np.empty((N, FN, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            win = xp[:, :, i * stride : i * stride + FH, j * stride : j * stride + FW]
+            out[:, :, i, j] = np.tensordot(win, W, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+
+
+def distinct(rng, shape):
+    """Values with no two closer than 0.01, so max-pooling has no near-ties."""
+    return (rng.permutation(int(np.prod(shape))) * 0.01 + 0.005).reshape(shape) - 0.5
+
+
+# -- im2col / col2im -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_im2col_matches_the_window_by_window_definition(x_shape, W_shape, stride, pad, rng):
+    x = rng.standard_normal(x_shape)
+    col = im2col(x, W_shape[2], W_shape[3], stride, pad)
+    np.testing.assert_array_equal(col, im2col_by_loops(x, W_shape[2], W_shape[3], stride, pad))
+
+
+def test_im2col_of_a_tiny_image_by_hand():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    np.testing.assert_array_equal(
+        im2col(x, 2, 2), [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]
+    )
+
+
+def test_col2im_sums_overlapping_windows():
+    # A 3x3 image, 2x2 windows, stride 1: the centre pixel is in all 4 windows.
+    counts = col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 2)
+    np.testing.assert_array_equal(counts[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(3, 7),
+    w=st.integers(3, 7),
+    fh=st.integers(1, 3),
+    fw=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    pad=st.integers(0, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_col2im_is_the_adjoint_of_im2col(n, c, h, w, fh, fw, stride, pad, seed):
+    # <im2col(x), g> == <x, col2im(g)> for all x, g: col2im is im2col's backward.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w))
+    col = im2col(x, fh, fw, stride, pad)
+    g = rng.standard_normal(col.shape)
+    back = col2im(g, x.shape, fh, fw, stride, pad)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(col * g), np.sum(x * back), rtol=1e-10, atol=1e-10)
+
+
+def test_im2col_and_col2im_keep_dtype_and_leave_inputs_alone(rng):
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    x0 = x.copy()
+    col = im2col(x, 3, 3, 1, 1)
+    g = np.ones_like(col)
+    assert col.dtype == np.float32
+    assert col2im(g, x.shape, 3, 3, 1, 1).dtype == np.float32
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(g, 1)
+
+
+def test_conv_output_size_is_the_books_formula():
+    assert conv_output_size(28, 5) == 24
+    assert conv_output_size(28, 3, 1, 1) == 28
+    assert conv_output_size(7, 3, 2, 1) == 4
+
+
+# -- Convolution ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_convolution_forward_matches_the_definition(x_shape, W_shape, stride, pad, rng):
+    x, W, b = (
+        rng.standard_normal(x_shape),
+        rng.standard_normal(W_shape),
+        rng.standard_normal(W_shape[0]),
+    )
+    out = Convolution(W, b, stride, pad).forward(x)
+    np.testing.assert_allclose(out, conv_by_loops(x, W, b, stride, pad), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_convolution_gradients(x_shape, W_shape, stride, pad, rng):
+    x = rng.standard_normal(x_shape)
+    layer = Convolution(rng.standard_normal(W_shape), rng.standard_normal(W_shape[0]), stride, pad)
+
+    def backward(g):
+        dx = layer.backward(g)
+        return dx, layer.dW, layer.db
+
+    check_backward(lambda: layer.forward(x), backward, (x, layer.W, layer.b), rng)
+
+
+def test_convolution_need_dx_false_skips_dx_but_fills_dW(rng):
+    x = rng.standard_normal((2, 1, 5, 5))
+    layer = Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3))
+    g = rng.standard_normal(layer.forward(x).shape)
+    dx = layer.backward(g)
+    dW, db = layer.dW.copy(), layer.db.copy()
+    layer.dW[...] = 0
+    assert layer.backward(g, need_dx=False) is None
+    np.testing.assert_array_equal(layer.dW, dW)
+    np.testing.assert_array_equal(layer.db, db)
+    assert dx.shape == x.shape
+
+
+def test_convolution_params_are_its_arrays_and_grads_are_written_in_place(rng):
+    layer = Convolution((4, 2, 3, 3), rng=rng)
+    params, grads = layer.params, layer.grads
+    assert params["W"] is layer.W and params["b"] is layer.b
+    dW = layer.dW
+    layer.forward(rng.standard_normal((2, 2, 5, 5)).astype(np.float32))
+    layer.backward(np.ones((2, 4, 3, 3), np.float32))
+    assert layer.dW is dW and grads["W"] is dW and grads["b"] is layer.db
+    assert float(np.abs(dW).sum()) > 0
+
+
+def test_convolution_from_a_shape_uses_he_init_in_float32(rng):
+    layer = Convolution((64, 16, 3, 3), rng=rng)
+    assert layer.W.shape == (64, 16, 3, 3) and layer.W.dtype == np.float32
+    assert layer.b.dtype == np.float32 and not layer.b.any()
+    assert layer.W.std() == pytest.approx(np.sqrt(2 / (16 * 9)), rel=0.05)
+    xavier = Convolution((64, 16, 3, 3), init="xavier", rng=rng, dtype="float64")
+    assert xavier.W.dtype == np.float64
+    assert xavier.W.std() == pytest.approx(np.sqrt(1 / (16 * 9)), rel=0.05)
+    assert Convolution((8, 1, 2, 2), init=0.01, rng=rng).W.std() == pytest.approx(0.01, rel=0.3)
+
+
+def test_convolution_keeps_float32_and_never_changes_x_or_dout(rng):
+    layer = Convolution((3, 2, 3, 3), pad=1, rng=rng)
+    x = rng.standard_normal((2, 2, 4, 4)).astype(np.float32)
+    x0 = x.copy()
+    out = layer.forward(x)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    g0 = g.copy()
+    dx = layer.backward(g)
+    assert out.dtype == dx.dtype == layer.dW.dtype == np.float32
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(g, g0)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_convolution_matches_torch_conv2d(x_shape, W_shape, stride, pad, rng):
+    torch = pytest.importorskip("torch")
+    x, W, b = (rng.standard_normal(s) for s in (x_shape, W_shape, W_shape[0]))
+    layer = Convolution(W.copy(), b.copy(), stride, pad)
+    out = layer.forward(x)
+    g = rng.standard_normal(out.shape)
+    dx = layer.backward(g)
+    tx, tW, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+    tout = torch.nn.functional.conv2d(tx, tW, tb, stride=stride, padding=pad)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.dW, tW.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.db, tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_convolution_runs_on_each_backend(xp, rng):
+    W = xp.asarray(rng.standard_normal((3, 2, 3, 3)))
+    x = xp.asarray(rng.standard_normal((2, 2, 5, 5)))
+    layer = Convolution(W, xp.zeros(3), stride=2, pad=1)
+    out = layer.forward(x)
+    dx = layer.backward(xp.ones_like(out))
+    b = np.zeros(3)
+    ref = conv_by_loops(to_cpu(x), to_cpu(W), b, 2, 1)
+    np.testing.assert_allclose(to_cpu(out), ref, rtol=1e-12, atol=1e-12)
+    assert dx.shape == x.shape and type(dx) is type(x)
+
+
+# -- Convolution: bad input ----------------------------------------------------------
+
+
+def test_convolution_names_a_wrong_channel_count(rng):
+    layer = Convolution((30, 1, 5, 5), rng=rng)
+    x = np.zeros((10, 3, 28, 28), np.float32)
+    with pytest.raises(
+        ValueError, match=r"Convolution.forward: expected x of shape \(N, 1, H, W\)"
+    ):
+        layer.forward(x)
+    with pytest.raises(ValueError, match=r"got \(10, 3, 28, 28\)"):
+        layer.forward(x)
+
+
+def test_convolution_hints_at_reshaping_flat_images(rng):
+    layer = Convolution((30, 1, 5, 5), rng=rng)
+    with pytest.raises(ValueError, match=r"got \(10, 784\).*reshape\(-1, 1, 28, 28\)"):
+        layer.forward(np.zeros((10, 784), np.float32))
+
+
+def test_convolution_rejects_a_kernel_larger_than_the_padded_input(rng):
+    layer = Convolution((2, 1, 5, 5), pad=1, rng=rng)
+    with pytest.raises(ValueError, match=r"window 5x5 is larger than the padded input 4x4"):
+        layer.forward(np.zeros((1, 1, 2, 2), np.float32))
+
+
+def test_convolution_says_what_an_uneven_stride_would_give(rng):
+    layer = Convolution((2, 1, 3, 3), stride=2, rng=rng)
+    x = np.zeros((1, 1, 6, 6), np.float32)  # (6 - 3) / 2 is not whole
+    with pytest.raises(ValueError, match=r"stride 2 does not fit x of shape \(1, 1, 6, 6\)") as e:
+        layer.forward(x)
+    assert "output would be (N, C, 2, 2)" in str(e.value)
+    assert "last 1 row(s) and 1 column(s)" in str(e.value)
+
+
+def test_convolution_checks_dtypes_and_call_order(rng):
+    layer = Convolution((2, 1, 3, 3), rng=rng)
+    with pytest.raises(RuntimeError, match="Convolution.backward: called before forward"):
+        layer.backward(np.zeros((1, 2, 1, 1), np.float32))
+    with pytest.raises(TypeError, match="Convolution.forward: expected x of dtype float32"):
+        layer.forward(np.zeros((1, 1, 3, 3)))
+    layer.forward(np.zeros((1, 1, 3, 3), np.float32))
+    with pytest.raises(
+        ValueError, match=r"Convolution.backward: expected dout of shape \(1, 2, 1"
+    ):
+        layer.backward(np.zeros((1, 2, 2, 2), np.float32))
+
+
+def test_convolution_rejects_bad_weights_and_settings():
+    with pytest.raises(ValueError, match="Convolution: expected W of shape"):
+        Convolution(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="b of shape"):
+        Convolution(np.zeros((3, 1, 2, 2)), np.zeros(2))
+    with pytest.raises(TypeError, match="expected W to be a float array"):
+        Convolution(np.zeros((3, 1, 2, 2), int), np.zeros(3))
+    with pytest.raises(ValueError, match="stride >= 1"):
+        Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), stride=0)
+
+
+# -- Pooling -------------------------------------------------------------------------
+
+
+def test_max_pooling_by_hand_and_its_gradient_goes_to_the_maximum():
+    x = np.array([[1, 2, 0, 1], [3, 4, 1, 5], [0, 1, 2, 2], [1, 0, 6, 3]], float)[None, None]
+    pool = Pooling(2, 2, stride=2)
+    np.testing.assert_array_equal(pool.forward(x)[0, 0], [[4, 5], [1, 6]])
+    dx = pool.backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]))
+    expected = np.zeros((4, 4))
+    expected[1, 1], expected[1, 3], expected[2, 1], expected[3, 2] = 10, 20, 30, 40
+    np.testing.assert_array_equal(dx[0, 0], expected)
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_max_pooling_ties_go_to_the_first_maximum_like_argmax(stride):
+    x = np.ones((1, 1, 2, 2))
+    pool = Pooling(2, 2, stride=stride)
+    pool.forward(x)
+    np.testing.assert_array_equal(
+        pool.backward(np.full((1, 1, 1, 1), 7.0))[0, 0], [[7, 0], [0, 0]]
+    )
+
+
+def test_average_pooling_by_hand():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    pool = Pooling(2, 2, stride=2, mode="average")
+    np.testing.assert_array_equal(pool.forward(x)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(pool.backward(np.full((1, 1, 2, 2), 4.0)), np.ones((1, 1, 4, 4)))
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("pool_h, pool_w, stride, pad", POOL_CASES)
+def test_pooling_gradients(pool_h, pool_w, stride, pad, mode, rng):
+    x = distinct(rng, (2, 3, 6, 6))
+    pool = Pooling(pool_h, pool_w, stride, pad, mode=mode)
+    check_backward(lambda: pool.forward(x), pool.backward, (x,), rng)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("pool_h, pool_w, stride, pad", POOL_CASES)
+def test_pooling_matches_torch(pool_h, pool_w, stride, pad, mode, rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = rng.integers(0, 3, (2, 3, 6, 6)).astype(float)  # many ties: torch also takes the first
+    pool = Pooling(pool_h, pool_w, stride, pad, mode=mode)
+    out = pool.forward(x)
+    g = rng.standard_normal(out.shape)
+    dx = pool.backward(g)
+    tx = torch.tensor(x, requires_grad=True)
+    f = F.max_pool2d if mode == "max" else F.avg_pool2d
+    tout = f(tx, (pool_h, pool_w), stride, pad)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("pool_h, pool_w, stride, pad", POOL_CASES)
+def test_pooling_gives_the_same_numbers_for_channels_last_input(pool_h, pool_w, stride, pad, rng):
+    # A convolution returns a channels-last view; the numbers must not depend on layout.
+    x = distinct(rng, (2, 6, 6, 3)).transpose(0, 3, 1, 2)
+    g = None
+    results = []
+    for inp in (x, np.ascontiguousarray(x)):
+        pool = Pooling(pool_h, pool_w, stride, pad)
+        out = pool.forward(inp)
+        g = rng.standard_normal(out.shape) if g is None else g
+        results.append((out, pool.backward(g)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_pooling_keeps_float32_and_never_changes_x_or_dout(rng):
+    x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    x0 = x.copy()
+    for mode in ("max", "average"):
+        pool = Pooling(2, 2, 2, mode=mode)
+        out = pool.forward(x)
+        g = np.ones_like(out)
+        dx = pool.backward(g)
+        assert out.dtype == dx.dtype == np.float32
+        np.testing.assert_array_equal(g, 1)
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_pooling_padding_is_never_the_maximum():
+    x = -np.ones((1, 1, 2, 2))  # all negative: zero padding would win
+    np.testing.assert_array_equal(Pooling(2, 2, 2, pad=1).forward(x), -np.ones((1, 1, 2, 2)))
+
+
+def test_pooling_runs_on_each_backend(xp, rng):
+    x = xp.asarray(distinct(rng, (2, 3, 4, 4)))
+    for stride in (2, 1):
+        pool = Pooling(2, 2, stride)
+        out = pool.forward(x)
+        dx = pool.backward(xp.ones_like(out))
+        assert type(dx) is type(x) and dx.shape == x.shape
+        assert float(dx.sum()) == out.size
+
+
+def test_pooling_bad_input():
+    with pytest.raises(ValueError, match="Pooling: expected mode 'max' or 'average'"):
+        Pooling(2, 2, mode="mean")
+    with pytest.raises(ValueError, match="pad <= half the window"):
+        Pooling(2, 2, 2, pad=2)
+    pool = Pooling(2, 2, stride=2)
+    with pytest.raises(RuntimeError, match="Pooling.backward: called before forward"):
+        pool.backward(np.zeros((1, 1, 1, 1)))
+    with pytest.raises(ValueError, match=r"Pooling.forward: expected x of shape \(N, C, H, W\)"):
+        pool.forward(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match=r"stride 2 does not fit x of shape \(1, 1, 5, 5\)"):
+        pool.forward(np.zeros((1, 1, 5, 5)))
+    with pytest.raises(ValueError, match=r"window 3x3 is larger than the padded input 2x2"):
+        Pooling(3, 3).forward(np.zeros((1, 1, 2, 2)))
+    with pytest.raises(TypeError, match="Pooling.forward: expected x to be a float array"):
+        pool.forward(np.zeros((1, 1, 4, 4), int))
+    pool.forward(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(
+        ValueError, match=r"Pooling.backward: expected dout of shape \(1, 1, 2, 2\)"
+    ):
+        pool.backward(np.zeros((1, 1, 4, 4)))
+
+
+# -- Flatten -------------------------------------------------------------------------
+
+
+def test_flatten_round_trip(rng):
+    x = rng.standard_normal((3, 2, 4, 5))
+    layer = Flatten()
+    out = layer.forward(x)
+    assert out.shape == (3, 40)
+    np.testing.assert_array_equal(out[1], x[1].ravel())
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(layer.backward(g), g.reshape(x.shape))
+
+
+def test_flatten_bad_input():
+    layer = Flatten()
+    with pytest.raises(RuntimeError, match="Flatten.backward: called before forward"):
+        layer.backward(np.zeros((1, 4)))
+    layer.forward(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"Flatten.backward: expected dout of shape \(2, 4\)"):
+        layer.backward(np.zeros((2, 5)))
