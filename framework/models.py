@@ -1,6 +1,8 @@
 """Ready-made nets: small factories that return a ``Sequential``, and a registry of them.
 
-``mlp()`` builds the book's multi-layer net (Affine, activation, Affine, ...).
+``mlp()`` builds the book's multi-layer net (Affine, activation, Affine, ...),
+``simple_cnn()`` its chapter-7 convolutional net and ``deep_cnn()`` the deeper
+chapter-8 net (three conv-conv-pool blocks with dropout).
 ``MODELS`` maps a name to its factory; the command line (``python -m framework
 train --model NAME``) looks models up there, so adding a model is one entry.
 Every factory takes ``rng`` and ``dtype`` keywords and gives a net that maps
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Affine, Relu, Sigmoid, Tanh
+from .functions import conv_output_size
+from .layers import Affine, Convolution, Dropout, Pooling, Relu, Sigmoid, Tanh
 from .net import Sequential
 
-__all__ = ["ACTIVATIONS", "MODELS", "mlp"]
+__all__ = ["ACTIVATIONS", "MODELS", "mlp", "simple_cnn", "deep_cnn"]
 
 #: Activation layers by name, with the weight scale that suits each (book ch. 6).
 ACTIVATIONS = {"relu": (Relu, "he"), "sigmoid": (Sigmoid, "xavier"), "tanh": (Tanh, "xavier")}
@@ -73,5 +76,113 @@ def mlp(
     return Sequential(layers)
 
 
+def simple_cnn(
+    input_dim=(1, 28, 28),
+    filter_num: int = 30,
+    filter_size: int = 5,
+    hidden_size: int = 100,
+    output_size: int = 10,
+    init="he",
+    rng=None,
+    dtype="float32",
+) -> Sequential:
+    """Build the book's simple convolutional net (chapter 7).
+
+    ``Convolution(30 filters 5x5) -> Relu -> Pooling(2x2, stride 2) -> Affine(100) -> Relu
+    -> Affine(10)``: on 28x28 images the convolution gives 30 maps of 24x24 and the
+    pooling 30 maps of 12x12, so the first Affine takes 4,320 inputs.
+
+    Parameters
+    ----------
+    input_dim : tuple (C, H, W)
+        Shape of one image.
+    filter_num, filter_size : int
+        Number and side length of the convolution's filters (stride 1, no padding).
+    hidden_size, output_size : int
+        Width of the hidden Affine layer; number of classes.
+    init : {"he", "xavier"} or float
+        Weight scale of every layer (the book uses 0.01; He trains faster).
+    rng : numpy.random.Generator, optional
+    dtype : dtype, default float32
+
+    Returns
+    -------
+    Sequential
+    """
+    C, H, W = input_dim
+    conv_h, conv_w = conv_output_size(H, filter_size), conv_output_size(W, filter_size)
+    if conv_h < 2 or conv_w < 2 or conv_h % 2 or conv_w % 2:
+        raise ValueError(
+            f"simple_cnn: a {filter_size}x{filter_size} filter on {H}x{W} images gives "
+            f"{conv_h}x{conv_w} maps, which 2x2 pooling cannot halve; pick a filter_size "
+            "that leaves an even size"
+        )
+    rng = np.random.default_rng(0) if rng is None else rng
+    pooled = filter_num * (conv_h // 2) * (conv_w // 2)
+    return Sequential(
+        [
+            Convolution(
+                (filter_num, C, filter_size, filter_size), init=init, rng=rng, dtype=dtype
+            ),
+            Relu(),
+            Pooling(2, 2, stride=2),
+            Affine(pooled, hidden_size, init=init, rng=rng, dtype=dtype),
+            Relu(),
+            Affine(hidden_size, output_size, init=init, rng=rng, dtype=dtype),
+        ]
+    )
+
+
+def deep_cnn(
+    input_dim=(1, 28, 28),
+    hidden_size: int = 50,
+    output_size: int = 10,
+    dropout: float = 0.5,
+    rng=None,
+    dtype="float32",
+) -> Sequential:
+    """Build the book's deeper convolutional net (chapter 8), with He initialisation.
+
+    Three blocks of ``conv 3x3 -> Relu -> conv 3x3 -> Relu -> Pooling(2x2)`` with 16,
+    32 and 64 filters (28 -> 14 -> 8 -> 4 pixels: the fourth convolution pads by 2),
+    then ``Affine(50) -> Relu -> Dropout -> Affine(10) -> Dropout``, as in the book.
+
+    Parameters
+    ----------
+    input_dim : tuple (C, H, W)
+        Shape of one image; 28x28 as in the book.
+    hidden_size, output_size : int
+    dropout : float
+        Dropout ratio of the two Dropout layers.
+    rng : numpy.random.Generator, optional
+        Source of the initial weights and of the dropout masks.
+    dtype : dtype, default float32
+
+    Returns
+    -------
+    Sequential
+    """
+    C, H, W = input_dim
+    if (H, W) != (28, 28):
+        raise ValueError(f"deep_cnn: expected 28x28 images as in the book, got {H}x{W}")
+    rng = np.random.default_rng(0) if rng is None else rng
+    layers = []
+    channels = C
+    # (filters, pad) of the six convolutions; every second one is followed by pooling.
+    for i, (filters, pad) in enumerate([(16, 1), (16, 1), (32, 1), (32, 2), (64, 1), (64, 1)]):
+        layers += [Convolution((filters, channels, 3, 3), pad=pad, rng=rng, dtype=dtype), Relu()]
+        if i % 2 == 1:
+            layers.append(Pooling(2, 2, stride=2))
+        channels = filters
+    layers += [
+        Affine(64 * 4 * 4, hidden_size, rng=rng, dtype=dtype),
+        Relu(),
+        Dropout(dropout, rng=rng),
+        Affine(hidden_size, output_size, rng=rng, dtype=dtype),
+        Dropout(dropout, rng=rng),
+    ]
+    return Sequential(layers)
+
+
 #: Model factories by name, as ``python -m framework train --model NAME`` knows them.
-MODELS = {"mlp": mlp}
+MODELS = {"mlp": mlp, "cnn": simple_cnn, "deep_cnn": deep_cnn}
