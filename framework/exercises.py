@@ -30,6 +30,7 @@ __all__ = [
     "check_softmax_with_loss",
     "check_composed_activation",
     "check_convolution",
+    "check_convolution_backward",
 ]
 
 
@@ -51,6 +52,11 @@ def _call(what: str, fn, *args, **kwargs):
         raise
     except Exception as err:
         raise CheckFailed(f"{what} raised {type(err).__name__}: {err}") from None
+
+
+def _new(name: str, cls, *args):
+    """Build the learner's layer; a stub or a crash in ``__init__`` becomes a CheckFailed."""
+    return _call(f"{name}.__init__", cls, *args)
 
 
 def _index_text(idx) -> str:
@@ -114,7 +120,7 @@ def _numeric_layer_grads(layer, forward_args, arrays, g):
 
 def check_mul_layer(MulLayer) -> None:
     """Check a MulLayer class: forward ``x * y``; backward ``(dout * y, dout * x)``."""
-    layer = MulLayer()
+    layer = _new("MulLayer", MulLayer)
     out = _call("MulLayer.forward", layer.forward, 100, 2)
     _expect_close("MulLayer.forward(100, 2)", "out", out, 200)
     dx, dy = _call("MulLayer.backward", layer.backward, 1.5)
@@ -123,7 +129,7 @@ def check_mul_layer(MulLayer) -> None:
     rng = np.random.default_rng(0)
     x, y, g = rng.standard_normal((3, 2, 3))
     x0, y0, g0 = x.copy(), y.copy(), g.copy()
-    layer = MulLayer()
+    layer = _new("MulLayer", MulLayer)
     _expect_close(
         "MulLayer.forward on arrays", "out", _call("forward", layer.forward, x, y), x * y
     )
@@ -137,13 +143,13 @@ def check_mul_layer(MulLayer) -> None:
 
 def check_add_layer(AddLayer) -> None:
     """Check an AddLayer class: forward ``x + y``; backward passes ``dout`` to both."""
-    layer = AddLayer()
+    layer = _new("AddLayer", AddLayer)
     _expect_close("AddLayer.forward(3, 4)", "out", _call("forward", layer.forward, 3, 4), 7)
     dx, dy = _call("AddLayer.backward", layer.backward, 1.5)
     _expect_close("AddLayer.backward(1.5)", "dx", dx, 1.5, "an add passes dout through unchanged")
     _expect_close("AddLayer.backward(1.5)", "dy", dy, 1.5, "an add passes dout through unchanged")
     g = np.arange(6.0).reshape(2, 3)
-    layer.forward(np.ones((2, 3)), np.zeros((2, 3)))
+    _call("AddLayer.forward on arrays", layer.forward, np.ones((2, 3)), np.zeros((2, 3)))
     dx, dy = _call("AddLayer.backward", layer.backward, g)
     _expect_close("AddLayer.backward on arrays", "dx", dx, g)
     _expect_close("AddLayer.backward on arrays", "dy", dy, g)
@@ -152,7 +158,8 @@ def check_add_layer(AddLayer) -> None:
 
 def check_shopping(MulLayer, AddLayer) -> None:
     """Check the apple-and-orange demo built from the learner's layers (book 5.4)."""
-    mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+    mul_apple, mul_orange, mul_tax = (_new("MulLayer", MulLayer) for _ in range(3))
+    add = _new("AddLayer", AddLayer)
     apple = _call("MulLayer.forward", mul_apple.forward, 100, 2)
     orange = _call("MulLayer.forward", mul_orange.forward, 150, 3)
     total = _call("AddLayer.forward", add.forward, apple, orange)
@@ -182,7 +189,7 @@ def _check_activation(Layer, name, fn, cached, cached_value, hint):
     x[0, 0] = -0.5  # make sure both signs appear
     x[1, 2] = 0.7
     x0 = x.copy()
-    layer = Layer()
+    layer = _new(name, Layer)
     out = _call(f"{name}.forward", layer.forward, x)
     _expect_close(f"{name}.forward", "out", out, fn(x))
     _expect_unchanged(f"{name}.forward", "x", x, x0)
@@ -233,7 +240,7 @@ def check_affine(Affine) -> None:
     for shape in ((3, 6), (3, 1, 2, 3)):
         x = rng.standard_normal(shape)
         x0, W0 = x.copy(), W.copy()
-        layer = Affine(W, b)
+        layer = _new("Affine", Affine, W, b)
         out = _call("Affine.forward", layer.forward, x)
         _expect_close(
             f"Affine.forward on x of shape {shape}",
@@ -261,22 +268,27 @@ def check_softmax_with_loss(SoftmaxWithLoss) -> None:
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 3))
     t = np.eye(3)[[0, 2, 1, 2]]
-    shifted = x - x.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    layer = SoftmaxWithLoss()
+
+    def exact_loss(a):
+        shifted = a - a.max(axis=1, keepdims=True)
+        return -(t * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))).sum() / 4
+
+    layer = _new("SoftmaxWithLoss", SoftmaxWithLoss)
     loss = _call("SoftmaxWithLoss.forward", layer.forward, x, t)
     _expect_close(
         "SoftmaxWithLoss.forward",
         "loss",
         loss,
-        -(t * logp).sum() / 4,
+        exact_loss(x),
         "the loss is the mean over the batch of -sum(t * log y)",
         rtol=1e-5,
     )
     dout = 1.7
     dx = _call("SoftmaxWithLoss.backward", layer.backward, dout)
     _expect_shape("SoftmaxWithLoss.backward", "dx", dx, x.shape, "the scores x")
-    num = numerical_gradient(lambda _: dout * layer.forward(x, t), x)
+    # The gradient of the exact loss: the book's log(y + 1e-7) in forward moves the
+    # learner's own loss by about 1e-6 relative, which backward must not copy.
+    num = numerical_gradient(lambda a: dout * exact_loss(a), x.copy())
     _expect_close(
         "SoftmaxWithLoss.backward(1.7)",
         "dx",
@@ -340,7 +352,8 @@ def check_convolution(Convolution) -> None:
         W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
         x0 = x.copy()
         want = Reference(W.copy(), b.copy(), stride, pad).forward(x)
-        got = _call("Convolution.forward", Convolution(W, b, stride, pad).forward, x)
+        layer = _new("Convolution", Convolution, W, b, stride, pad)
+        got = _call("Convolution.forward", layer.forward, x)
         _expect_shape(
             f"Convolution.forward (stride={stride}, pad={pad})",
             "out",
@@ -358,3 +371,29 @@ def check_convolution(Convolution) -> None:
         )
         _expect_unchanged("Convolution.forward", "x", x, x0)
     _passed("Convolution.forward", 9)
+
+
+def check_convolution_backward(Convolution) -> None:
+    """Check a Convolution class's backward (via col2im): dx, dW, db by numerical gradient."""
+    rng = np.random.default_rng(6)
+    for stride, pad in ((1, 0), (2, 1)):
+        what = f"Convolution.backward (stride={stride}, pad={pad})"
+        x = rng.standard_normal((2, 3, 5, 5))
+        W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+        layer = _new("Convolution", Convolution, W, b, stride, pad)
+        out = _call("Convolution.forward", layer.forward, x)
+        g = rng.standard_normal(np.shape(out))
+        g0 = g.copy()
+        dx = _call("Convolution.backward", layer.backward, g)
+        _expect_shape(what, "dx", dx, x.shape, "the input x")
+        _expect_unchanged(what, "dout", g, g0)
+        dW = _expect_attr(what, layer, "dW", "store self.dW, reshaped like W (FN, C, FH, FW)")
+        db = _expect_attr(what, layer, "db", "store self.db = dout summed over N, out_h, out_w")
+        _expect_shape(what, "self.dW", dW, W.shape, "W")
+        _expect_shape(what, "self.db", db, b.shape, "b")
+        num_x, num_W, num_b = _numeric_layer_grads(layer, (x,), [x, W, b], g)
+        hint = "with dout as rows (N*out_h*out_w, FN), dcol = dout @ W.reshape(FN, -1)"
+        _expect_close(what, "dx", dx, num_x, hint + ", then dx = col2im(dcol, x.shape, ...)")
+        _expect_close(what, "self.dW", dW, num_W, "dW = (col.T @ dout).T reshaped to W's shape")
+        _expect_close(what, "self.db", db, num_b, "db = dout.sum(axis=(0, 2, 3))")
+    _passed("Convolution.backward", 18)

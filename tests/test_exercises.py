@@ -99,3 +99,64 @@ def test_crash_is_reported_not_raised_raw():
 def test_check_failed_is_an_assertion_error():
     assert issubclass(ex.CheckFailed, AssertionError)
     assert np.isfinite(1.0)
+
+
+def test_convolution_checkers_pass_the_library_layer(capsys):
+    from framework.layers import Convolution
+
+    ex.check_convolution(Convolution)
+    ex.check_convolution_backward(Convolution)
+    assert capsys.readouterr().out.count("checks passed") == 2
+
+
+class UnshapedDWConvolution:
+    """dW left as a matrix (FN, C*FH*FW), as a learner forgets to reshape it."""
+
+    def __init__(self, W, b, stride=1, pad=0):
+        from framework.layers import Convolution
+
+        self.conv = Convolution(W, b, stride, pad)
+        self.dW = self.db = None
+
+    def forward(self, x):
+        return self.conv.forward(x)
+
+    def backward(self, dout):
+        dx = self.conv.backward(dout)
+        self.dW, self.db = self.conv.dW.reshape(len(self.conv.W), -1), self.conv.db
+        return dx
+
+
+def test_convolution_backward_names_the_wrong_dw_shape():
+    with pytest.raises(ex.CheckFailed, match=r"self.dW of shape \(4, 27\).*W \(4, 3, 3, 3\)"):
+        ex.check_convolution_backward(UnshapedDWConvolution)
+
+
+def test_stub_constructor_is_reported_as_unfinished():
+    class StubConvolution:
+        def __init__(self, W, b, stride=1, pad=0):
+            raise NotImplementedError()
+
+    for check in (ex.check_convolution, ex.check_convolution_backward):
+        with pytest.raises(ex.CheckFailed, match=r"Convolution.__init__ is not implemented yet"):
+            check(StubConvolution)
+
+
+class BookSoftmaxWithLoss:
+    """The book's layer: log(y + 1e-7) in forward, (y - t) / N in backward."""
+
+    def forward(self, x, t):
+        self.t = t
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.y = e / e.sum(axis=1, keepdims=True)
+        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
+
+    def backward(self, dout=1):
+        return dout * (self.y - self.t) / self.t.shape[0]
+
+
+def test_the_books_softmax_with_loss_passes(capsys):
+    # Its forward is off by ~1e-6 relative (the 1e-7 inside log), so the check must
+    # compare backward with the exact loss's gradient, not with the learner's forward.
+    ex.check_softmax_with_loss(BookSoftmaxWithLoss)
+    assert "checks passed" in capsys.readouterr().out

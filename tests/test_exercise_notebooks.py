@@ -1,0 +1,231 @@
+"""The classroom exercises: nbgrader metadata, stored form, and both versions executed.
+
+The solution version (the notebooks as committed) must run without an error and
+pass every check.  The student version, made by ``make_student_version.py``, must
+run too, and each check cell must fail with a ``CheckFailed`` that says the work
+is "not implemented yet", never with another exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from framework import exercises
+
+EXERCISES = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
+NOTEBOOKS = sorted(EXERCISES.glob("ex*.ipynb"))
+IDS = [path.stem for path in NOTEBOOKS]
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        "make_student_version", EXERCISES / "make_student_version.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+msv = _load_tool()
+
+
+def _read(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell) -> str:
+    return "".join(cell["source"])
+
+
+def _nbgrader(cell) -> dict:
+    return cell["metadata"].get("nbgrader", {})
+
+
+def _check_cells(nb):
+    return [c for c in nb["cells"] if _nbgrader(c).get("grade")]
+
+
+# -- how the notebooks are stored ----------------------------------------------------
+
+
+def test_there_are_at_least_six_graded_exercises():
+    assert len(NOTEBOOKS) >= 6
+    points = [sum(_nbgrader(c)["points"] for c in _check_cells(_read(p))) for p in NOTEBOOKS]
+    assert all(p > 0 for p in points), dict(zip(IDS, points, strict=True))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_without_outputs_and_portable(path):
+    nb = _read(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, _source(cell)
+        # no author's paths, no sys.path hacks: the notebooks import the installed package
+        assert not re.search(r"sys\.path|/home/|/Users/|/work/|[A-Z]:\\\\", _source(cell))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_nbgrader_metadata_is_valid(path):
+    nb = _read(path)
+    marked = [c for c in nb["cells"] if "nbgrader" in c["metadata"]]
+    ids = [_nbgrader(c)["grade_id"] for c in marked]
+    assert len(ids) == len(set(ids)), f"grade_id used twice: {ids}"
+    for cell in marked:
+        meta = _nbgrader(cell)
+        assert meta["schema_version"] == 3 and re.fullmatch(r"[\w-]+", meta["grade_id"])
+        assert {"grade", "solution", "locked", "task"} <= meta.keys(), meta
+    solutions = [c for c in marked if _nbgrader(c)["solution"]]
+    assert solutions, "no solution cell"
+    for cell in solutions:
+        text = _source(cell)
+        assert cell["cell_type"] == "code" and not _nbgrader(cell)["locked"]
+        assert text.count("### BEGIN SOLUTION") == text.count("### END SOLUTION") > 0
+        # solution regions sit inside a def, so the student version defines the names
+        assert all(line.startswith(" ") for line in text.splitlines() if "SOLUTION" in line)
+    for cell in nb["cells"]:
+        if not _nbgrader(cell).get("solution"):
+            assert "SOLUTION" not in _source(cell), "solution region outside a solution cell"
+    checks = _check_cells(nb)
+    assert checks, "no graded check cell"
+    for cell in checks:
+        meta = _nbgrader(cell)
+        assert cell["cell_type"] == "code" and not meta["solution"] and meta["locked"]
+        assert meta["points"] > 0
+        called = set(re.findall(r"\b(check_\w+)\(", _source(cell)))
+        assert called and called <= set(exercises.__all__), called
+
+
+def test_every_checker_is_used_by_an_exercise():
+    text = "".join(_source(c) for p in NOTEBOOKS for c in _check_cells(_read(p)))
+    unused = [name for name in exercises.__all__ if name.startswith("check_") and name not in text]
+    assert unused == []
+
+
+# -- the student-version tool ------------------------------------------------------
+
+
+def _cell(source, cell_type="code", **nbgrader):
+    meta = {"nbgrader": {"grade_id": "x", "schema_version": 3, **nbgrader}} if nbgrader else {}
+    cell = {"cell_type": cell_type, "metadata": meta, "source": source}
+    if cell_type == "code":
+        cell |= {"outputs": [{"output_type": "stream", "text": "hi"}], "execution_count": 3}
+    return cell
+
+
+def _nb(*cells):
+    return {"cells": list(cells), "metadata": {"kernelspec": {"language": "python"}}}
+
+
+def test_solution_region_becomes_the_indented_stub():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+    new, found = msv.clear_solution_regions(source, msv.CODE_STUB)
+    assert found
+    assert new == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+
+
+def test_student_version_clears_outputs_and_locks_checks_without_changing_its_input():
+    nb = _nb(
+        _cell("def f():\n    ### BEGIN SOLUTION\n    1\n    ### END SOLUTION", solution=True),
+        _cell("check(f)", grade=True, solution=False, locked=True, points=1),
+        _cell("answer", "markdown", solution=True, grade=False, locked=False),
+        _cell("print(1)", scrolled=True),
+    )
+    before = copy.deepcopy(nb)
+    student = msv.student_version(nb)
+    assert nb == before
+    solution, check, text, plain = student["cells"]
+    assert "raise NotImplementedError()" in solution["source"]
+    assert solution["metadata"]["deletable"] is False and "editable" not in solution["metadata"]
+    assert check["metadata"]["editable"] is False and check["source"] == "check(f)"
+    assert text["source"] == "YOUR ANSWER HERE"
+    assert plain["outputs"] == [] and plain["execution_count"] is None
+    assert plain["source"] == "print(1)" and "deletable" not in plain["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "match"),
+    [
+        (_cell("### BEGIN SOLUTION\n" * 2 + "### END SOLUTION", solution=True), "nested"),
+        (_cell("### BEGIN SOLUTION\nx = 1", solution=True), "without"),
+        (_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION"), "outside a solution cell"),
+        (_cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", grade=True), "nbgrader"),
+    ],
+)
+def test_student_version_refuses_what_it_cannot_strip(cell, match):
+    with pytest.raises(ValueError, match=match):
+        msv.student_version(_nb(cell))
+
+
+def test_tool_refuses_to_overwrite_the_solutions():
+    with pytest.raises(SystemExit):
+        msv.main([str(EXERCISES), str(NOTEBOOKS[0])])
+
+
+def test_student_version_matches_nbgrader(tmp_path):
+    """Our stripper and nbgrader's own preprocessors give the same notebooks."""
+    nbformat = pytest.importorskip("nbformat")
+    preprocessors = pytest.importorskip("nbgrader.preprocessors")
+    steps = [preprocessors.LockCells(), preprocessors.ClearSolutions()]
+    steps.append(preprocessors.ClearOutput())
+    for path in NOTEBOOKS:
+        theirs = nbformat.read(path, as_version=4)
+        resources = {}
+        for step in steps:
+            theirs, resources = step.preprocess(theirs, resources)
+        ours = msv.student_version(nbformat.read(path, as_version=4))
+        assert ours == json.loads(json.dumps(theirs)), path.name
+
+
+# -- executing both versions -------------------------------------------------------
+
+
+def _execute(path, cwd, allow_errors):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute()
+    return nb
+
+
+def _errors(cell):
+    return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_solution_version_passes_every_check(path, tmp_path):
+    nb = _execute(path, tmp_path, allow_errors=False)
+    for cell in _check_cells(nb):
+        printed = "".join(o.get("text", "") for o in cell["outputs"])
+        assert re.search(r"All \d+ checks passed", printed), (_source(cell), printed)
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_version_reports_unfinished_work(path, tmp_path):
+    msv.main([str(tmp_path), str(path)])
+    nb = _execute(tmp_path / path.name, tmp_path, allow_errors=True)
+    for cell in nb["cells"]:
+        errors = _errors(cell) if cell["cell_type"] == "code" else []
+        if not _nbgrader(cell).get("grade"):
+            assert errors == [], f"a non-check cell failed: {_source(cell)!r} -> {errors}"
+            continue
+        assert len(errors) == 1, f"check cell did not fail: {_source(cell)!r}"
+        assert errors[0]["ename"] == "CheckFailed", errors[0]
+        assert "is not implemented yet" in errors[0]["evalue"], errors[0]["evalue"]
