@@ -21,6 +21,8 @@ __all__ = [
     "conv_output_size",
     "im2col",
     "col2im",
+    "im2col_channels_last",
+    "col2im_channels_last",
 ]
 
 
@@ -203,3 +205,54 @@ def col2im(col, input_shape: tuple, filter_h: int, filter_w: int, stride: int = 
             x_max = x + stride * out_w
             img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x]
     return img[:, :, pad : H + pad, pad : W + pad]
+
+
+def im2col_channels_last(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
+    """:func:`im2col` for images stored channels-last, (N, H, W, C); columns ``(y, x, c)``.
+
+    The same windows as ``im2col``, with the columns of a row in the order
+    ``(y, x, c)``: each window pixel copies its C channels as one contiguous run,
+    which makes this several times faster than the book's ``(c, y, x)`` order
+    when C is large.  Multiply with ``W.transpose(0, 2, 3, 1).reshape(FN, -1)``.
+
+    Parameters
+    ----------
+    x : array, shape (N, H, W, C)
+    filter_h, filter_w, stride, pad : int
+        As for ``im2col``.
+
+    Returns
+    -------
+    array, shape (N * out_h * out_w, filter_h * filter_w * C)
+    """
+    xp = get_array_module(x)
+    N, H, W, C = x.shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    if pad:
+        x = xp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    windows = xp.lib.stride_tricks.sliding_window_view(x, (filter_h, filter_w), axis=(1, 2))
+    windows = windows[:, ::stride, ::stride][:, :out_h, :out_w]  # (N, oh, ow, C, fh, fw)
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(N * out_h * out_w, -1)
+
+
+def col2im_channels_last(
+    col, input_shape: tuple, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0
+):
+    """Fold rows made by :func:`im2col_channels_last` back into (N, H, W, C) images.
+
+    The backward of ``im2col_channels_last``: overlapping windows are summed, with
+    one slice-add per kernel position (y, x), as in :func:`col2im`.
+    """
+    xp = get_array_module(col)
+    N, H, W, C = input_shape
+    out_h = conv_output_size(H, filter_h, stride, pad)
+    out_w = conv_output_size(W, filter_w, stride, pad)
+    col = col.reshape(N, out_h, out_w, filter_h, filter_w, C)
+    img = xp.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=col.dtype)
+    for y in range(filter_h):
+        y_max = y + stride * out_h
+        for x in range(filter_w):
+            x_max = x + stride * out_w
+            img[:, y:y_max:stride, x:x_max:stride, :] += col[:, :, :, y, x, :]
+    return img[:, pad : H + pad, pad : W + pad, :]

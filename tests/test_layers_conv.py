@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framework.backend import to_cpu
-from framework.functions import col2im, conv_output_size, im2col
+from framework.functions import (
+    col2im,
+    col2im_channels_last,
+    conv_output_size,
+    im2col,
+    im2col_channels_last,
+)
 from framework.layers import Convolution, Flatten, Pooling
 from tests.helpers import check_backward
 
@@ -103,6 +109,23 @@ def test_col2im_is_the_adjoint_of_im2col(n, c, h, w, fh, fw, stride, pad, seed):
     np.testing.assert_allclose(np.sum(col * g), np.sum(x * back), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_channels_last_im2col_holds_the_same_windows_in_y_x_c_order(
+    x_shape, W_shape, stride, pad, rng
+):
+    x = rng.standard_normal(x_shape)
+    N, C, H, W = x_shape
+    fh, fw = W_shape[2:]
+    col = im2col_channels_last(x.transpose(0, 2, 3, 1), fh, fw, stride, pad)
+    book = im2col(x, fh, fw, stride, pad).reshape(-1, C, fh, fw)
+    np.testing.assert_array_equal(col, book.transpose(0, 2, 3, 1).reshape(len(book), -1))
+    # col2im_channels_last is its adjoint, as col2im is im2col's
+    g = rng.standard_normal(col.shape)
+    back = col2im_channels_last(g, (N, H, W, C), fh, fw, stride, pad)
+    assert back.shape == (N, H, W, C)
+    np.testing.assert_allclose(np.sum(col * g), np.sum(x.transpose(0, 2, 3, 1) * back))
+
+
 def test_im2col_and_col2im_keep_dtype_and_leave_inputs_alone(rng):
     x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
     x0 = x.copy()
@@ -132,6 +155,13 @@ def test_convolution_forward_matches_the_definition(x_shape, W_shape, stride, pa
     )
     out = Convolution(W, b, stride, pad).forward(x)
     np.testing.assert_allclose(out, conv_by_loops(x, W, b, stride, pad), rtol=1e-12, atol=1e-12)
+
+
+def test_convolution_is_the_books_im2col_product(rng):
+    x, W, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), np.ones(4)
+    out = Convolution(W, b, pad=1).forward(x)
+    book = im2col(x, 3, 3, 1, 1) @ W.reshape(4, -1).T + b
+    np.testing.assert_allclose(out, book.reshape(2, 6, 6, 4).transpose(0, 3, 1, 2), rtol=1e-12)
 
 
 @pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
