@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..functions import sum_to as _sum_to_array
-from .core import Function, Variable, as_variable
+from .core import SCALAR_TYPES, Function, Variable, as_variable
 
 __all__ = [
     "sum_to",
@@ -39,9 +39,9 @@ def _operands(x0, x1):
     A Python float next to float32 data stays float32 (NumPy's rule for Python
     scalars, NEP 50), so ``x * 2.0`` never turns a float32 graph into float64.
     """
-    if np.isscalar(x1):
+    if isinstance(x1, SCALAR_TYPES):
         x1 = _scalar_like(x1, x0)
-    elif np.isscalar(x0):
+    elif isinstance(x0, SCALAR_TYPES):
         x0 = _scalar_like(x0, x1)
     return x0, x1
 
@@ -204,7 +204,7 @@ class Pow(Function):
 
 def pow(x, c) -> Variable:
     """``x ** c`` where ``c`` is a Python number (a constant, not a Variable)."""
-    if isinstance(c, Variable) or not np.isscalar(c):
+    if not isinstance(c, SCALAR_TYPES):
         raise TypeError(
             f"pow: expected the exponent as a Python number, got {type(c).__name__}; "
             "for a variable exponent write exp(c * log(x))"

@@ -329,9 +329,13 @@ def as_variable(obj) -> Variable:
     return Variable(as_array(obj))
 
 
+# Python and NumPy numbers (``x.sum()`` of a NumPy array returns a NumPy scalar).
+SCALAR_TYPES = (int, float, complex, np.generic)
+
+
 def as_array(x, array_module=np):
     """Turn a Python or NumPy scalar into a 0-d array of ``array_module``; leave arrays."""
-    if np.isscalar(x):
+    if isinstance(x, SCALAR_TYPES):
         return array_module.asarray(x)
     return x
 
@@ -351,7 +355,7 @@ class Function:
         ys = self.forward(*xs)
         if not isinstance(ys, tuple):
             ys = (ys,)
-        outputs = [Variable(as_array(y, backend.get_array_module(y))) for y in ys]
+        outputs = [Variable(as_array(y)) for y in ys]  # a NumPy scalar is on the host
         if Config.enable_backprop:
             self.generation = max(x.generation for x in inputs)
             for output in outputs:

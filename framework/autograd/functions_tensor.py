@@ -190,13 +190,12 @@ def min(x, axis=None, keepdims: bool = False) -> Variable:
 
 
 def _check_matmul(name, x, W):
-    if x.ndim < 1 or W.ndim != 2 or x.shape[-1] != W.shape[0]:
-        hint = "; x must be (N, D) and W (D, M)"
-        if x.ndim > 2 and name == "linear":
-            hint = f"; flatten x first with F.flatten(x) to (N, {int(np.prod(x.shape[1:]))})"
+    if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0]:
+        hint = "x must be (N, D) and W (D, M)"
+        if x.ndim > 2 and W.ndim == 2:
+            hint = f"flatten x first with F.flatten(x) to (N, {int(np.prod(x.shape[1:]))})"
         raise ValueError(
-            f"{name}: cannot multiply x of shape {x.shape} by W of shape {W.shape}: "
-            f"x.shape[-1] must equal W.shape[0]{hint}"
+            f"{name}: cannot multiply x of shape {x.shape} by W of shape {W.shape}; {hint}"
         )
 
 
