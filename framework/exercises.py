@@ -38,7 +38,7 @@ class CheckFailed(AssertionError):  # noqa: N818 (reads as a verdict in a notebo
     """The learner's code did not pass a check; the message says what to fix."""
 
 
-def _call(what: str, fn, *args, **kwargs):
+def _call(what: str, fn, *args, hint: str = "", **kwargs):
     """Call the learner's code, turning stubs and crashes into a readable CheckFailed."""
     try:
         return fn(*args, **kwargs)
@@ -51,7 +51,8 @@ def _call(what: str, fn, *args, **kwargs):
     except CheckFailed:
         raise
     except Exception as err:
-        raise CheckFailed(f"{what} raised {type(err).__name__}: {err}") from None
+        hint = f"; {hint}" if hint else ""
+        raise CheckFailed(f"{what} raised {type(err).__name__}: {err}{hint}") from None
 
 
 def _new(name: str, cls, *args):
@@ -241,7 +242,8 @@ def check_affine(Affine) -> None:
         x = rng.standard_normal(shape)
         x0, W0 = x.copy(), W.copy()
         layer = _new("Affine", Affine, W, b)
-        out = _call("Affine.forward", layer.forward, x)
+        flat = "flatten x to (N, D) first: x.reshape(x.shape[0], -1)"
+        out = _call(f"Affine.forward on x of shape {shape}", layer.forward, x, hint=flat)
         _expect_close(
             f"Affine.forward on x of shape {shape}",
             "out",

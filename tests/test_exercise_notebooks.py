@@ -1,9 +1,11 @@
-"""The classroom exercises: nbgrader metadata, stored form, and both versions executed.
+"""The classroom exercises: nbgrader metadata, the student-version tool, the student run.
 
-The solution version (the notebooks as committed) must run without an error and
-pass every check.  The student version, made by ``make_student_version.py``, must
-run too, and each check cell must fail with a ``CheckFailed`` that says the work
-is "not implemented yet", never with another exception.
+The student version, made by ``make_student_version.py``, must run, and each check
+cell must fail with a ``CheckFailed`` that says the work is "not implemented yet",
+never with another exception.  The solution version (the notebooks as committed)
+is executed by ``tests/test_notebooks.py::test_notebook_runs`` with the lessons, and
+its stored form (no outputs, kernel ``python3``, no ``sys.path``) is checked there
+too; this file does not run them twice.
 """
 
 from __future__ import annotations
@@ -61,14 +63,9 @@ def test_there_are_at_least_six_graded_exercises():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_stored_without_outputs_and_portable(path):
-    nb = _read(path)
-    assert nb["metadata"]["kernelspec"]["name"] == "python3"
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None, _source(cell)
-        # no author's paths, no sys.path hacks: the notebooks import the installed package
-        assert not re.search(r"sys\.path|/home/|/Users/|/work/|[A-Z]:\\\\", _source(cell))
+def test_no_path_of_the_authors_machine(path):
+    for cell in _read(path)["cells"]:
+        assert not re.search(r"/home/|/Users/|/work/|/tmp/|[A-Z]:\\\\", _source(cell))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -186,7 +183,7 @@ def test_student_version_matches_nbgrader(tmp_path):
 # -- executing both versions -------------------------------------------------------
 
 
-def _execute(path, cwd, allow_errors):
+def _execute(path, cwd):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.read(path, as_version=4)
@@ -194,7 +191,7 @@ def _execute(path, cwd, allow_errors):
         nb,
         timeout=120,
         kernel_name="python3",
-        allow_errors=allow_errors,
+        allow_errors=True,
         resources={"metadata": {"path": str(cwd)}},
     )
     client.execute()
@@ -208,19 +205,9 @@ def _errors(cell):
 @pytest.mark.notebooks
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_solution_version_passes_every_check(path, tmp_path):
-    nb = _execute(path, tmp_path, allow_errors=False)
-    for cell in _check_cells(nb):
-        printed = "".join(o.get("text", "") for o in cell["outputs"])
-        assert re.search(r"All \d+ checks passed", printed), (_source(cell), printed)
-
-
-@pytest.mark.notebooks
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_version_reports_unfinished_work(path, tmp_path):
     msv.main([str(tmp_path), str(path)])
-    nb = _execute(tmp_path / path.name, tmp_path, allow_errors=True)
+    nb = _execute(tmp_path / path.name, tmp_path)
     for cell in nb["cells"]:
         errors = _errors(cell) if cell["cell_type"] == "code" else []
         if not _nbgrader(cell).get("grade"):

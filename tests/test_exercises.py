@@ -160,3 +160,24 @@ def test_the_books_softmax_with_loss_passes(capsys):
     # compare backward with the exact loss's gradient, not with the learner's forward.
     ex.check_softmax_with_loss(BookSoftmaxWithLoss)
     assert "checks passed" in capsys.readouterr().out
+
+
+class UnflattenedAffine:
+    """Forgets to flatten image input, so x @ W fails on (N, C, H, W)."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW, self.db = self.x.T @ dout, dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+def test_unflattened_image_input_gets_the_flatten_hint():
+    match = r"shape \(3, 1, 2, 3\) raised ValueError.*x.reshape\(x.shape\[0\], -1\)"
+    with pytest.raises(ex.CheckFailed, match=match):
+        ex.check_affine(UnflattenedAffine)
