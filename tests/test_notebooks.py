@@ -1,0 +1,165 @@
+"""The notebooks: every lesson and exercise solution runs top to bottom, and is committed clean.
+
+Fast tests read the committed files: no outputs, no execution counts, kernel
+``python3``, no ``sys.path`` hacks, and the lesson shape (title, prose before each
+small code cell, seeds first, "Summary" and "Exercises", a last cell of asserts).
+The slow ``notebooks`` tests execute each one with nbclient in a fresh kernel.
+New notebooks in ``notebooks/`` and ``notebooks/exercises/`` are picked up by name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+LESSONS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXERCISES = sorted(NOTEBOOK_DIR.glob("exercises/*.ipynb"))
+ALL_NOTEBOOKS = LESSONS + EXERCISES
+MAX_CODE_LINES = 20  # "cells small (at most ~15 lines)", with a little slack
+CELL_TIMEOUT_S = 600
+
+
+def _ids(paths):
+    return [p.relative_to(NOTEBOOK_DIR).as_posix() for p in paths]
+
+
+def _read(path):
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return src if isinstance(src, str) else "".join(src)
+
+
+def _code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _headings(nb):
+    return [
+        line.lstrip("#").strip()
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown"
+        for line in _source(c).splitlines()
+        if line.startswith("#")
+    ]
+
+
+def test_the_lessons_are_found():
+    names = [p.name for p in LESSONS]
+    for expected in [
+        "01_layers_shopping.ipynb",
+        "03_affine_softmax.ipynb",
+        "04_backprop_vs_numerical.ipynb",
+        "05_training_fashion_mnist.ipynb",
+    ]:
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_lesson_name_is_numbered(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), (
+        f"{path.name}: name lessons NN_topic.ipynb, e.g. 01_layers_shopping.ipynb"
+    )
+
+
+def test_lesson_numbers_are_unique():
+    numbers = [p.name[:2] for p in LESSONS]
+    assert len(numbers) == len(set(numbers)), f"two lessons share a number: {numbers}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_readme_lists_the_lesson(path):
+    readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    assert path.name in readme, f"add a line for {path.name} to notebooks/README.md"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_stored_without_outputs(path):
+    nb = _read(path)
+    for i, cell in enumerate(_code_cells(nb)):
+        assert cell.get("outputs") == [], f"code cell {i} has outputs: strip them before commit"
+        assert cell.get("execution_count") is None, f"code cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_kernel_is_python3(path):
+    nb = _read(path)
+    assert nb["nbformat"] == 4
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_imports_the_installed_package(path):
+    for i, cell in enumerate(_read(path)["cells"]):
+        assert "sys.path" not in _source(cell), (
+            f"cell {i} edits sys.path: import the installed package instead "
+            '(pip install -e ".[notebooks]")'
+        )
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_starts_with_a_title(path):
+    first = _read(path)["cells"][0]
+    assert first["cell_type"] == "markdown"
+    assert _source(first).lstrip().startswith("# "), "the first cell must be a '# Title'"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_lesson_shape(path):
+    nb = _read(path)
+    cells, code = nb["cells"], _code_cells(nb)
+    first_markdown = _source(cells[0]).lower()
+    assert "learning goals" in first_markdown, "state the learning goals under the title"
+    headings = _headings(nb)
+    assert "Summary" in headings, f"no '## Summary' heading; headings are {headings}"
+    assert "Exercises" in headings, f"no '## Exercises' heading; headings are {headings}"
+    assert "default_rng(" in _source(code[0]), "seed the rng in the first code cell"
+    assert re.search(r"^assert ", _source(code[-1]), re.M), (
+        "the last code cell must assert the numbers the lesson relies on"
+    )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_prose_before_each_small_code_cell(path):
+    cells = _read(path)["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        assert cells[i - 1]["cell_type"] == "markdown", f"cell {i}: write prose before code"
+        n_lines = len(_source(cell).strip().splitlines())
+        assert n_lines <= MAX_CODE_LINES, f"cell {i} has {n_lines} lines; split it"
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    """Execute every cell in a fresh python3 kernel whose working folder is a temp dir."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    # Headless, and figures still render inline (the kernel inherits the environment).
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.get("output_type") == "error"
+    ]
+    assert errors == []
