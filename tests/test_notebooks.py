@@ -163,3 +163,60 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
         if out.get("output_type") == "error"
     ]
     assert errors == []
+
+
+# -- show_dot: how the lessons draw hand-written graphs (framework.plot) --------------
+SHOP_DOT = 'digraph { apple -> mul [label="100"]; mul [label="x"]; mul -> price }'
+
+
+def _graphviz_or_skip():
+    import shutil
+
+    graphviz = pytest.importorskip("graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("the graphviz `dot` program is not installed (apt-get install graphviz)")
+    return graphviz
+
+
+def test_show_dot_draws_with_graphviz(capsys):
+    from framework.plot import show_dot
+
+    graphviz = _graphviz_or_skip()
+    source = show_dot(SHOP_DOT)
+    assert isinstance(source, graphviz.Source)
+    assert source.source.strip() == SHOP_DOT
+    svg = source.pipe(format="svg").decode()
+    assert "<svg" in svg and "apple" in svg and "price" in svg
+    assert capsys.readouterr().out == ""
+
+
+def test_show_dot_prints_text_and_hint_without_the_package(monkeypatch, capsys):
+    import sys
+
+    from framework.plot import show_dot
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz -> ImportError
+    assert show_dot(SHOP_DOT) is None
+    out = capsys.readouterr().out
+    assert out.startswith(SHOP_DOT)
+    assert "pip install graphviz" in out and "apt-get install graphviz" in out
+
+
+def test_show_dot_prints_text_and_hint_without_the_dot_program(monkeypatch, tmp_path, capsys):
+    from framework.plot import show_dot
+
+    pytest.importorskip("graphviz")
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` to run
+    assert show_dot(SHOP_DOT) is None
+    out = capsys.readouterr().out
+    assert out.startswith(SHOP_DOT) and "ExecutableNotFound" in out and "apt-get" in out
+
+
+def test_show_dot_rejects_bad_input():
+    from framework.plot import show_dot
+
+    with pytest.raises(TypeError, match="show_dot: expected DOT text as a str, got int"):
+        show_dot(3)
+    _graphviz_or_skip()
+    with pytest.raises(ValueError, match="show_dot: dot could not read the graph: .*syntax"):
+        show_dot("digraph { a -> }")
