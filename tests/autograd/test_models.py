@@ -1,0 +1,101 @@
+"""Models: MLP, Model.plot, and an autograd MLP trained side by side with a layer Sequential."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+import framework.autograd.functions as F
+from framework import SGD, Adam, Affine, Momentum, Relu, Sequential
+from framework.autograd import Model, utils
+from framework.autograd.layers import Linear
+from framework.autograd.models import MLP
+from framework.optimizers import WeightDecay
+
+
+def test_mlp_layers_and_forward(rng):
+    model = MLP((10, 3), activation=F.relu, rng=rng)
+    assert [type(layer).__name__ for layer in model.layers] == ["Linear", "Linear"]
+    assert model.l0 is model.layers[0]
+    y = model(rng.standard_normal((4, 6)).astype(np.float32))
+    assert y.shape == (4, 3) and y.dtype == np.float32
+    names = {}
+    model._flatten_params(names)
+    assert list(names) == ["l0/W", "l0/b", "l1/W", "l1/b"]
+    assert MLP((2,)).activation is F.sigmoid  # DeZero's default
+
+
+class TwoLayerNet(Model):
+    """784-style MLP from Model + Linear + relu, float64 for the comparison."""
+
+    def __init__(self, W1, b1, W2, b2):
+        super().__init__()
+        self.l1 = Linear(W1.shape[1], dtype=np.float64, in_size=W1.shape[0])
+        self.l2 = Linear(W2.shape[1], dtype=np.float64, in_size=W2.shape[0])
+        for p, value in zip(self.params(), (W1, b1, W2, b2), strict=True):
+            p.data[...] = value
+
+    def forward(self, x):
+        return self.l2(F.relu(self.l1(x)))
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda: SGD(lr=0.1),
+        lambda: Momentum(lr=0.05, momentum=0.9),
+        lambda: Adam(lr=0.01),
+        "adam+decay",
+    ],
+    ids=["SGD", "Momentum", "Adam", "Adam+WeightDecay"],
+)
+def test_autograd_mlp_and_layer_sequential_train_identically(make_optimizer, rng):
+    D, H, C, N = 20, 16, 5, 200
+    x_all = rng.standard_normal((N, D))
+    t_all = (x_all[:, :C].argmax(axis=1) + (x_all[:, C] > 1)) % C  # learnable labels
+    W1, b1 = rng.standard_normal((D, H)) * np.sqrt(2 / D), np.zeros(H)
+    W2, b2 = rng.standard_normal((H, C)) * np.sqrt(2 / H), np.zeros(C)
+
+    def optimizer():
+        if make_optimizer == "adam+decay":
+            opt = Adam(lr=0.01)
+            opt.add_hook(WeightDecay(1e-3))
+            return opt
+        return make_optimizer()
+
+    net = Sequential([Affine(W1.copy(), b1.copy()), Relu(), Affine(W2.copy(), b2.copy())])
+    model = TwoLayerNet(W1, b1, W2, b2)
+    opt_net, opt_model = optimizer(), optimizer().setup(model)
+    losses_net, losses_model = [], []
+    for step in range(100):
+        idx = np.random.default_rng(step).choice(N, 32, replace=False)
+        x, t = x_all[idx], t_all[idx]
+        grads = net.gradient(x, t)
+        losses_net.append(net.loss_layer.loss)
+        opt_net.update(net.params, grads)
+
+        loss = F.softmax_cross_entropy(model(x), t)
+        model.cleargrads()
+        loss.backward()
+        opt_model.update()
+        losses_model.append(float(loss.data))
+    np.testing.assert_allclose(losses_model, losses_net, rtol=1e-6, atol=0)
+    assert losses_net[-1] < 0.7 * losses_net[0]  # they did learn
+    np.testing.assert_allclose(model.l1.W.data, net.params["0.W"], rtol=1e-6, atol=1e-9)
+
+
+def test_model_plot_draws_or_returns_dot_with_a_hint(tmp_path, rng, monkeypatch):
+    model = MLP((3, 2), rng=rng)
+    x = rng.standard_normal((1, 4)).astype(np.float32)
+    if shutil.which("dot") is not None:
+        out = tmp_path / "model.png"
+        model.plot(x, to_file=str(out))
+        assert out.read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.setattr(utils.shutil, "which", lambda name: None)
+    with pytest.warns(UserWarning, match="pip install graphviz; apt-get install graphviz"):
+        text = model.plot(x, to_file=str(tmp_path / "none.png"))
+    assert text.startswith("// to draw graphs install graphviz")
+    assert "Linear" in text and "Sigmoid" in text
+    assert not (tmp_path / "none.png").exists()
