@@ -1,4 +1,7 @@
-"""Pictures of training: learning curves, decision boundaries and image grids.
+"""Pictures of training: learning curves, decision boundaries, images, CNN filters.
+
+Also the book's chapter-6 experiments: activation histograms per layer for
+different weight scales, and training-loss curves of several optimizers.
 
 Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot), so it
 works on a headless machine, saves to ``path`` when one is given, and returns the
@@ -15,7 +18,19 @@ import numpy as np
 
 from .backend import get_array_module, to_cpu
 
-__all__ = ["smooth", "plot_history", "plot_decision_boundary", "plot_images", "show_dot"]
+__all__ = [
+    "smooth",
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_images",
+    "show_dot",
+    "plot_filters",
+    "layer_outputs",
+    "activation_experiment",
+    "plot_activation_histograms",
+    "compare_optimizers",
+    "plot_optimizer_comparison",
+]
 
 DOT_INSTALL_HINT = (
     "to draw graphs install graphviz: pip install graphviz; apt-get install graphviz"
@@ -272,3 +287,164 @@ def show_dot(dot_text: str):
         message = (err.stderr or b"").decode(errors="replace").strip()
         raise ValueError(f"show_dot: dot could not read the graph: {message}") from err
     return source
+
+
+def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
+    """Show convolution filters as a grid of small images (the book's Figure 7-24).
+
+    Each filter is scaled on its own, black for its largest weight and white for
+    its smallest, so learned edge and blob detectors stand out.
+
+    Parameters
+    ----------
+    W : array of shape (FN, C, FH, FW), or a layer with such a ``W`` (a Convolution)
+    ncols : int
+        Filters per row.
+    channel : int
+        Which input channel of each filter to show.
+    path : str or path-like, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    W = to_cpu(getattr(W, "W", W))
+    if W.ndim != 4 or not 0 <= channel < W.shape[1]:
+        raise ValueError(
+            f"plot_filters: expected W of shape (FN, C, FH, FW) and 0 <= channel < C, got "
+            f"W of shape {W.shape} and channel={channel}"
+        )
+    n = W.shape[0]
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig = _figure(1.0 * ncols, 1.0 * nrows)
+    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).ravel()):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(W[i, channel], cmap="gray_r", interpolation="nearest")
+    return _finish(fig, path)
+
+
+def layer_outputs(net, x, kinds=("Relu", "Sigmoid", "Tanh")) -> dict:
+    """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``."""
+    import inspect
+
+    outs = {}
+    for i, layer in enumerate(net.layers):
+        takes_train = "train" in inspect.signature(layer.forward).parameters
+        x = layer.forward(x, train=False) if takes_train else layer.forward(x)
+        if type(layer).__name__ in kinds:
+            outs[f"{i} {type(layer).__name__}"] = x
+    return outs
+
+
+def activation_experiment(init, activation="sigmoid", layers=5, width=100, samples=1000, rng=None):
+    """Run the book's weight-initialisation experiment (section 6.2); return the activations.
+
+    ``samples`` random inputs (standard normal, ``width`` features) go through
+    ``layers`` blocks of ``Affine(width, width) -> activation`` whose weights have
+    the scale ``init``: 1 and 0.01 make sigmoid outputs pile up at 0 and 1 or at
+    0.5, Xavier (sigmoid, tanh) and He (ReLU) keep them spread.
+
+    ``init`` is "he", "xavier" or a standard deviation; ``activation`` one of
+    "sigmoid", "tanh", "relu".  Returns layer name -> activations (samples, width),
+    for :func:`plot_activation_histograms`.
+    """
+    from .models import mlp
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    net = mlp(width, (width,) * layers, width, activation, init, rng, "float64")
+    return layer_outputs(net, rng.standard_normal((samples, width)))
+
+
+def plot_activation_histograms(activations: dict, bins: int = 30, value_range=None, path=None):
+    """Draw one histogram of activation values per layer, side by side.
+
+    Parameters
+    ----------
+    activations : dict
+        Layer name -> array (any shape), e.g. from :func:`activation_experiment`
+        or :func:`layer_outputs`.
+    bins : int
+    value_range : (float, float), optional
+        Range of the histograms' bins; ``(0, 1)`` suits sigmoid outputs.
+    path : str or path-like, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not activations:
+        raise ValueError("plot_activation_histograms: got no activations to draw")
+    fig = _figure(2.4 * len(activations), 2.6)
+    axes = fig.subplots(1, len(activations), squeeze=False, sharey=True).ravel()
+    for ax, (name, a) in zip(axes, activations.items(), strict=True):
+        ax.hist(to_cpu(a).ravel(), bins=bins, range=value_range)
+        ax.set_title(name, fontsize=9)
+    axes[0].set_ylabel("count")
+    return _finish(fig, path)
+
+
+def compare_optimizers(
+    net, optimizers: dict, x, t, iters: int = 200, batch_size: int = 128, rng=None
+) -> dict:
+    """Train a copy of ``net`` with each optimizer on the same mini-batches; return the losses.
+
+    Every copy starts from the same weights (``net`` itself is left untouched) and
+    sees the same sequence of batches, so the curves differ only by the update rule.
+
+    Parameters
+    ----------
+    net : Sequential
+    optimizers : dict
+        Name -> optimizer, e.g. ``{"SGD": SGD(0.01), "Adam": Adam()}``.
+    x, t : arrays
+        Training data.
+    iters, batch_size : int
+    rng : numpy.random.Generator, optional
+        Draws the batches.
+
+    Returns
+    -------
+    dict
+        Name -> list of ``iters`` training losses.
+    """
+    import copy
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    batches = [rng.choice(len(x), batch_size, replace=False) for _ in range(iters)]
+    losses = {}
+    for name, opt in optimizers.items():
+        copy_net = copy.deepcopy(net)
+        losses[name] = []
+        for idx in batches:
+            losses[name].append(copy_net.loss(x[idx], t[idx], train=True))
+            copy_net.backward()
+            opt.update(copy_net.params, copy_net.grads)
+    return losses
+
+
+def plot_optimizer_comparison(losses: dict, window: int | None = None, path=None):
+    """Plot smoothed training-loss curves, one per optimizer (the book's Figure 6-9).
+
+    Parameters
+    ----------
+    losses : dict
+        Name -> losses per iteration, e.g. from :func:`compare_optimizers`.
+    window : int, optional
+        Moving-average window (see :func:`smooth`).
+    path : str or path-like, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = _figure(6, 4)
+    ax = fig.subplots()
+    for name, values in losses.items():
+        mean = smooth(values, window)
+        ax.plot(np.arange(len(values) - len(mean) + 1, len(values) + 1), mean, label=name)
+    ax.set(xlabel="iteration", ylabel="loss (moving average)", title="optimizers compared")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
