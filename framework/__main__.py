@@ -122,9 +122,12 @@ def train(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         net.summary(x_train.shape[1:])
+    optimizer = opt_class(lr=lr)
+    if args.weight_decay:
+        optimizer.add_hook(optimizers.WeightDecay(args.weight_decay))
     trainer = Trainer(
         net,
-        opt_class(lr=lr),
+        optimizer,
         x_train,
         t_train,
         x_test,
@@ -145,7 +148,13 @@ def train(args: argparse.Namespace) -> int:
         f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
         f"test accuracy {net.accuracy(x_test, t_test):.4f}"
     )
-    _save_run(net, history, args.out or os.path.join("runs", args.model))
+    out = args.out or os.path.join("runs", args.model)
+    _save_run(net, history, out)
+    if type(net.layers[0]).__name__ == "Convolution":  # a CNN: show what its filters learned
+        from .plot import plot_filters
+
+        plot_filters(net.layers[0], path=os.path.join(out, "filters.png"))
+        print(f"filters  {os.path.join(out, 'filters.png')}")
     return 0
 
 
@@ -209,7 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         "history.json to the output folder.",
     )
     p.add_argument(
-        "--model", choices=sorted(MODELS), default="mlp", help="which net (default: %(default)s)"
+        "--model",
+        choices=sorted(MODELS),
+        default="mlp",
+        help="which net: mlp, cnn (the book's simple CNN) or deep_cnn (its chapter-8 net) "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--epochs",
@@ -242,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SIZE",
         help="hidden layer sizes of the mlp (default: 100)",
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="L2 weight decay: adds RATE * W to every gradient (default: %(default)s)",
     )
     p.add_argument("--out", default=None, help="output folder (default: runs/<model>)")
     p.add_argument(
