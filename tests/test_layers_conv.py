@@ -15,6 +15,7 @@ from framework.functions import (
     im2col,
     im2col_channels_last,
 )
+from framework.gradient import gradient_check
 from framework.layers import Convolution, Flatten, Pooling
 from tests.helpers import check_backward
 
@@ -174,6 +175,17 @@ def test_convolution_gradients(x_shape, W_shape, stride, pad, rng):
         return dx, layer.dW, layer.db
 
     check_backward(lambda: layer.forward(x), backward, (x, layer.W, layer.b), rng)
+
+
+@pytest.mark.parametrize("x_shape, W_shape, stride, pad", CONV_CASES)
+def test_convolution_and_pooling_relative_errors_below_1e_6(x_shape, W_shape, stride, pad, rng):
+    x = rng.standard_normal(x_shape)
+    conv = Convolution(rng.standard_normal(W_shape), rng.standard_normal(W_shape[0]), stride, pad)
+    errors = gradient_check(conv, x, rng=rng)
+    assert set(errors) == {"x", "W", "b"} and max(errors.values()) < 1e-6, errors
+    for mode in ("max", "average"):
+        errors = gradient_check(Pooling(2, 2, 1, mode=mode), distinct(rng, x_shape), rng=rng)
+        assert errors["x"] < 1e-6, (mode, errors)
 
 
 def test_convolution_need_dx_false_skips_dx_but_fills_dW(rng):

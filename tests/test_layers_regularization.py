@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from framework.backend import to_cpu
+from framework.gradient import gradient_check
 from framework.layers import Affine, BatchNormalization, Dropout, Relu
 from framework.net import Sequential
 from framework.optimizers import SGD, Adam, WeightDecay
@@ -123,6 +124,13 @@ def test_batchnorm_gradients(shape, train, rng):
         return bn.backward(g), bn.dgamma, bn.dbeta
 
     check_backward(forward, backward, (x, bn.gamma, bn.beta), rng)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 3, 2)])
+def test_batchnorm_train_mode_relative_errors_below_1e_6(shape, rng):
+    bn = make_bn(rng, shape[1])
+    errors = gradient_check(bn, rng.standard_normal(shape) * 2 + 1, rng=rng)
+    assert set(errors) == {"x", "gamma", "beta"} and max(errors.values()) < 1e-6, errors
 
 
 @pytest.mark.reference
