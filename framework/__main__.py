@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from . import optimizers
+from .backend import default_device, require_cupy
 from .layers import AddLayer, MulLayer
 from .models import MODELS
 
@@ -111,14 +112,21 @@ def train(args: argparse.Namespace) -> int:
     if options and "hidden_sizes" not in inspect.signature(builder).parameters:
         print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
         return 2
+    try:
+        device = default_device() if not args.gpu else (require_cupy() and "gpu")
+    except (RuntimeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     (x_train, t_train), (x_test, t_test) = _load_data(args)
     rng = np.random.default_rng(args.seed)
     net = builder(rng=rng, **options)
+    if device == "gpu":
+        net.to_gpu()  # only the weights move; the Trainer copies each mini-batch over
     opt_class, default_lr = OPTIMIZERS[args.optimizer]
     lr = default_lr if args.lr is None else args.lr
     print(
         f"model: {args.model}, optimizer: {args.optimizer} (lr {lr}), "
-        f"epochs: {args.epochs}, batch size: {args.batch_size}"
+        f"epochs: {args.epochs}, batch size: {args.batch_size}, device: {device}"
     )
     if not args.quiet:
         net.summary(x_train.shape[1:])
@@ -274,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--sample", action="store_true", help="use the small bundled sample")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument(
+        "--gpu",
+        action="store_true",
+        help="train on the GPU with CuPy (default: $FRAMEWORK_DEVICE, else the CPU)",
+    )
     return parser
 
 

@@ -9,6 +9,7 @@ looks for CuPy in ``sys.modules`` and costs nothing on a machine without it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -22,6 +23,9 @@ __all__ = [
     "as_numpy",
     "to_device",
     "scatter_add",
+    "default_device",
+    "device_of",
+    "move_arrays",
 ]
 
 _INSTALL_HINT = (
@@ -115,6 +119,45 @@ def to_device(x, device: str):
     if device == "gpu":
         return to_gpu(x)
     raise ValueError(f"to_device: expected device 'cpu' or 'gpu', got {device!r}")
+
+
+def device_of(x) -> str:
+    """Return ``"gpu"`` for a CuPy array, ``"cpu"`` for anything else."""
+    return "cpu" if get_array_module(x) is np else "gpu"
+
+
+def default_device() -> str:
+    """Return the device named by ``$FRAMEWORK_DEVICE`` (``cpu`` when unset).
+
+    ``FRAMEWORK_DEVICE=gpu`` makes the command line and the notebooks put nets on
+    the GPU; asking for it without CuPy or a device raises ``RuntimeError``.
+    """
+    name = os.environ.get("FRAMEWORK_DEVICE", "cpu").strip().lower() or "cpu"
+    if name in ("gpu", "cuda"):
+        require_cupy()
+        return "gpu"
+    if name != "cpu":
+        raise ValueError(f"FRAMEWORK_DEVICE: expected 'cpu' or 'gpu', got {name!r}")
+    return "cpu"
+
+
+def move_arrays(obj, device: str):
+    """Move every array attribute of ``obj`` (weights, grads, caches) to ``device``.
+
+    Hand-written layers keep their arrays as plain attributes (``W``, ``dW``,
+    ``running_mean``, ``mask`` ...), so walking ``vars(obj)`` moves all of them;
+    their ``params``/``grads`` properties then return the moved arrays.
+    """
+    if device == "gpu":
+        require_cupy()
+    elif device != "cpu":
+        raise ValueError(f"move_arrays: expected device 'cpu' or 'gpu', got {device!r}")
+    cp = sys.modules.get("cupy")
+    kinds = (np.ndarray,) if cp is None else (np.ndarray, cp.ndarray)
+    for name, value in vars(obj).items():
+        if isinstance(value, kinds) and not isinstance(value, np.generic):
+            setattr(obj, name, to_device(value, device))
+    return obj
 
 
 def scatter_add(a, indices, values):

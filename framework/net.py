@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from .backend import get_array_module, to_cpu
+from .backend import device_of, get_array_module, move_arrays, to_cpu, to_device
 from .gradient import numerical_gradient
 from .layers import SoftmaxWithLoss
 
@@ -84,6 +84,37 @@ class Sequential:
         """Arrays that are not trained but saved, e.g. BatchNorm's running mean."""
         return self._flat("state")
 
+    # -- devices --------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        """``"gpu"`` when the weights are CuPy arrays, else ``"cpu"``."""
+        params = self.params
+        return device_of(next(iter(params.values()))) if params else "cpu"
+
+    def to_gpu(self) -> Sequential:
+        """Move every layer's arrays (weights, grads, running statistics) to the GPU."""
+        return self._move("gpu")
+
+    def to_cpu(self) -> Sequential:
+        """Move every layer's arrays back to NumPy."""
+        return self._move("cpu")
+
+    def _move(self, device: str) -> Sequential:
+        for layer in [*self.layers, self.loss_layer]:
+            mover = getattr(layer, f"to_{device}", None)
+            if mover is not None:
+                mover()
+            else:
+                move_arrays(layer, device)
+        return self
+
+    def _batch_mover(self, x):
+        """Return a function that puts a batch of ``x`` where the weights are."""
+        device = self.device
+        if device_of(x) == device:
+            return lambda a: a
+        return lambda a: to_device(a, device)
+
     # -- forward and backward -------------------------------------------------
     def forward(self, x, train: bool = False):
         """Run every layer on ``x``; layers that take ``train`` get the mode."""
@@ -95,13 +126,15 @@ class Sequential:
     def predict(self, x, train: bool = False, batch_size: int = 1000):
         """Scores for ``x``, computed ``batch_size`` samples at a time in test mode.
 
-        Running in batches keeps memory bounded for 10,000 test images.
+        Running in batches keeps memory bounded for 10,000 test images.  On a
+        GPU net, NumPy input is moved over one batch at a time; the scores stay
+        on the net's device.
         """
+        move = self._batch_mover(x)
         if train or len(x) <= batch_size:
-            return self.forward(x, train)
-        xp = get_array_module(x)
-        outs = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        return xp.concatenate(outs)
+            return self.forward(move(x), train)
+        outs = [self.forward(move(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+        return get_array_module(outs[0]).concatenate(outs)
 
     def loss(self, x, t, train: bool = False) -> float:
         """Loss of the net on ``(x, t)``."""
@@ -155,10 +188,11 @@ class Sequential:
             )
         if len(x) == 0:
             raise ValueError("Sequential.accuracy: got no samples")
+        move = self._batch_mover(x)
         correct = 0
         for i in range(0, len(x), batch_size):
-            y = self.forward(x[i : i + batch_size]).argmax(axis=1)
-            tb = t[i : i + batch_size]
+            y = self.forward(move(x[i : i + batch_size])).argmax(axis=1)
+            tb = move(t[i : i + batch_size])
             if tb.ndim != 1:
                 tb = tb.argmax(axis=1)
             correct += int((y == tb).sum())

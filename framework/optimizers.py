@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from .backend import get_array_module
+from .backend import get_array_module, to_device
 
 __all__ = [
     "Optimizer",
@@ -71,7 +71,7 @@ class Optimizer:
                 (id(p), p.data, p.grad.data) for p in self.target.params() if p.grad is not None
             ]
         else:
-            if grads is None or set(params) != set(grads):
+            if grads is None or params.keys() != grads.keys():
                 missing = sorted(set(params) - set(grads or {}))
                 raise ValueError(
                     f"{type(self).__name__}.update: expected a gradient for every parameter, "
@@ -100,6 +100,20 @@ class Optimizer:
     def update_one(self, key, param, grad) -> None:
         """Update one parameter array in place."""
         raise NotImplementedError
+
+    def to_gpu(self) -> Optimizer:
+        """Move the optimizer's state (velocities, moments) to the GPU with the net."""
+        return self._move("gpu")
+
+    def to_cpu(self) -> Optimizer:
+        """Move the optimizer's state back to NumPy."""
+        return self._move("cpu")
+
+    def _move(self, device: str) -> Optimizer:
+        for st in self.state.values():
+            for name, arr in st.items():
+                st[name] = to_device(arr, device)
+        return self
 
 
 class SGD(Optimizer):

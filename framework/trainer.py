@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .backend import get_array_module
+from .backend import device_of, get_array_module, to_device
 
 __all__ = ["Trainer"]
 
@@ -140,11 +140,12 @@ class Trainer:
         """One pass over the shuffled training set; return the losses of its batches."""
         xp = get_array_module(self.x_train)
         order = xp.asarray(self.rng.permutation(len(self.x_train)))
+        move = self._batch_mover()
         losses = []
         for it in range(1, self.iters_per_epoch + 1):
             idx = order[(it - 1) * self.batch_size : it * self.batch_size]
             try:
-                loss = self.step(self.x_train[idx], self.t_train[idx])
+                loss = self.step(move(self.x_train[idx]), move(self.t_train[idx]))
             except FloatingPointError as err:
                 raise FloatingPointError(
                     f"Trainer.train: epoch {epoch}, iteration {it} "
@@ -156,6 +157,17 @@ class Trainer:
                 bar.set_postfix_str(self._postfix(epoch, np.mean(losses[-10:])), refresh=False)
                 bar.update((epoch - 1) * self.iters_per_epoch + it - bar.n)
         return losses
+
+    def _batch_mover(self):
+        """Return a function that puts a mini-batch where the net's weights are.
+
+        The data set stays where it is (usually NumPy, in host memory); only each
+        mini-batch is copied to the GPU when the net lives there.
+        """
+        device = getattr(self.net, "device", "cpu")
+        if device_of(self.x_train) == device:
+            return lambda a: a
+        return lambda a: to_device(a, device)
 
     def step(self, x, t) -> float:
         """One gradient step on a mini-batch; return its loss.

@@ -5,7 +5,9 @@ Messages follow one pattern: ``Layer.method: expected ..., got ...`` plus a hint
 
 from __future__ import annotations
 
-__all__ = ["require_forward", "check_dout", "check_float", "check_same_dtype"]
+from ..backend import get_array_module
+
+__all__ = ["require_forward", "check_dout", "check_float", "check_same_dtype", "check_device"]
 
 
 def require_forward(layer, cached) -> None:
@@ -47,4 +49,22 @@ def check_same_dtype(layer, method: str, name: str, x, dtype) -> None:
         raise TypeError(
             f"{type(layer).__name__}.{method}: expected {name} of dtype {dtype} (the dtype "
             f"of the layer's weights), got {got}; convert it with {name}.astype('{dtype}')"
+        )
+
+
+def check_device(layer, x, weight) -> None:
+    """Raise ``TypeError`` when ``x`` and the layer's weights live on different devices."""
+    xp = get_array_module(x)
+    if xp is not get_array_module(weight):
+        where = {True: "GPU", False: "CPU"}
+        x_gpu = xp.__name__ == "cupy"
+        raise TypeError(
+            f"{type(layer).__name__}.forward: x is a {type(x).__module__}.{type(x).__name__} "
+            f"({where[x_gpu]}) but the layer's weights are a {type(weight).__module__}."
+            f"{type(weight).__name__} ({where[not x_gpu]}); move the input with "
+            + (
+                "framework.to_cpu(x), or the net with net.to_gpu()"
+                if x_gpu
+                else "framework.to_gpu(x), or the net with net.to_cpu()"
+            )
         )

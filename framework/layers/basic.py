@@ -11,7 +11,13 @@ import numpy as np
 from ..backend import get_array_module
 from ..functions import sigmoid, sum_to
 from ..initializers import init_weight
-from ._checks import check_dout, check_float, check_same_dtype, require_forward
+from ._checks import (
+    check_device,
+    check_dout,
+    check_float,
+    check_same_dtype,
+    require_forward,
+)
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Affine"]
 
@@ -175,6 +181,7 @@ class Affine:
             got = getattr(x, "shape", type(x).__name__)
             hint = "; for one sample use x.reshape(1, -1)" if getattr(x, "ndim", 0) == 1 else ""
             raise ValueError(f"Affine.forward: expected x of shape (N, {D}), got {got}{hint}")
+        check_device(self, x, self.W)
         check_same_dtype(self, "forward", "x", x, self.W.dtype)
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], D)

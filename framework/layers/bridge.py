@@ -95,6 +95,20 @@ class FunctionLayer:
             return get_array_module(dout).zeros_like(self.x.data)
         return self.x.grad.data
 
+    def to_gpu(self) -> FunctionLayer:
+        """Move the Parameters to the GPU (the recorded graph is dropped)."""
+        for p in self._params.values():
+            p.to_gpu()
+        self.x = self.y = None
+        return self
+
+    def to_cpu(self) -> FunctionLayer:
+        """Move the Parameters back to NumPy (the recorded graph is dropped)."""
+        for p in self._params.values():
+            p.to_cpu()
+        self.x = self.y = None
+        return self
+
     def __repr__(self) -> str:
         name = getattr(self.fn, "__name__", type(self.fn).__name__)
         return f"FunctionLayer({name})"

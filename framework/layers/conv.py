@@ -14,7 +14,13 @@ import numpy as np
 from ..backend import get_array_module
 from ..functions import col2im_channels_last, conv_output_size, im2col_channels_last
 from ..initializers import init_weight
-from ._checks import check_dout, check_float, check_same_dtype, require_forward
+from ._checks import (
+    check_device,
+    check_dout,
+    check_float,
+    check_same_dtype,
+    require_forward,
+)
 
 __all__ = ["Convolution", "Pooling", "Flatten"]
 
@@ -145,6 +151,7 @@ class Convolution:
     def forward(self, x):
         FN, C, FH, FW = self.W.shape
         _check_images(self, x, C)
+        check_device(self, x, self.W)
         check_same_dtype(self, "forward", "x", x, self.W.dtype)
         N = x.shape[0]
         out_h, out_w = _output_hw(self, x, FH, FW, self.stride, self.pad)

@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from ._checks import check_dout, check_float, check_same_dtype, require_forward
+from ._checks import (
+    check_device,
+    check_dout,
+    check_float,
+    check_same_dtype,
+    require_forward,
+)
 
 __all__ = ["Dropout", "BatchNormalization"]
 
@@ -169,6 +175,7 @@ class BatchNormalization:
 
     def forward(self, x, train: bool = True):
         axes, shape = self._axes(x)
+        check_device(self, x, self.gamma)
         check_same_dtype(self, "forward", "x", x, self.gamma.dtype)
         xp = get_array_module(x)
         if train:
