@@ -201,6 +201,18 @@ def test_convolution_need_dx_false_skips_dx_but_fills_dW(rng):
     assert dx.shape == x.shape
 
 
+def test_convolution_in_test_mode_keeps_nothing_for_backward(rng):
+    layer = Convolution((3, 2, 3, 3), rng=rng)
+    x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
+    out = layer.forward(x, train=False)
+    assert layer.col is None
+    np.testing.assert_array_equal(out, layer.forward(x))  # same numbers in both modes
+    assert layer.col is not None
+    layer.forward(x, train=False)
+    with pytest.raises(RuntimeError, match="last forward ran with train=False"):
+        layer.backward(np.ones_like(out))
+
+
 def test_convolution_params_are_its_arrays_and_grads_are_written_in_place(rng):
     layer = Convolution((4, 2, 3, 3), rng=rng)
     params, grads = layer.params, layer.grads

@@ -148,7 +148,12 @@ class Convolution:
         """Gradients by name; the very arrays ``dW`` and ``db``."""
         return {"W": self.dW, "b": self.db}
 
-    def forward(self, x):
+    def forward(self, x, train: bool = True):
+        """Return the feature maps; ``train=False`` keeps nothing for ``backward``.
+
+        Only ``backward`` needs ``col``; a test-mode forward (``predict``) drops it at
+        once, so a deep net does not hold every layer's ``col`` for a big batch.
+        """
         FN, C, FH, FW = self.W.shape
         _check_images(self, x, C)
         check_device(self, x, self.W)
@@ -158,9 +163,10 @@ class Convolution:
         self.x_shape = x.shape
         self.out_shape = (N, FN, out_h, out_w)
         x = x.transpose(0, 2, 3, 1)  # channels-last view (N, H, W, C)
-        self.col = im2col_channels_last(x, FH, FW, self.stride, self.pad)
+        col = im2col_channels_last(x, FH, FW, self.stride, self.pad)
         self.col_W = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
-        out = self.col @ self.col_W.T + self.b
+        self.col = col if train else None
+        out = col @ self.col_W.T + self.b
         # Rows are (n, i, j): a view as (N, FN, out_h, out_w), no copy.
         return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
 
@@ -169,7 +175,12 @@ class Convolution:
 
         A net's first convolution skips ``dx`` (and its ``col2im``): nobody uses it.
         """
-        require_forward(self, self.col)
+        require_forward(self, self.out_shape)
+        if self.col is None:
+            raise RuntimeError(
+                "Convolution.backward: the last forward ran with train=False and kept nothing "
+                "for backward; call forward(x, train=True) first"
+            )
         check_dout(self, dout, self.out_shape)
         FN, C, FH, FW = self.W.shape
         check_same_dtype(self, "backward", "dout", dout, self.W.dtype)
