@@ -6,6 +6,8 @@ into the arrays it is given (``x`` in forward, ``dout`` in backward).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..backend import get_array_module
@@ -177,7 +179,7 @@ class Affine:
 
     def forward(self, x):
         D = self.W.shape[0]
-        if getattr(x, "ndim", 0) < 2 or x[0].size != D:
+        if getattr(x, "ndim", 0) < 2 or math.prod(x.shape[1:]) != D:
             got = getattr(x, "shape", type(x).__name__)
             hint = "; for one sample use x.reshape(1, -1)" if getattr(x, "ndim", 0) == 1 else ""
             raise ValueError(f"Affine.forward: expected x of shape (N, {D}), got {got}{hint}")

@@ -62,8 +62,9 @@ class SoftmaxWithLoss:
                     f"SoftmaxWithLoss.forward: x has {N} rows but t has {t.shape[0]} labels; "
                     "x and t must hold the same samples"
                 )
-            lo, hi = int(t.min()), int(t.max())
-            if lo < 0 or hi >= C:
+            # Read as unsigned, a negative label becomes huge: one max() checks both ends.
+            if int(t.view(f"u{t.itemsize}").max()) >= C:
+                lo, hi = int(t.min()), int(t.max())
                 raise ValueError(
                     f"SoftmaxWithLoss.forward: expected labels in [0, {C - 1}] for {C} "
                     f"classes, got values from {lo} to {hi}"
