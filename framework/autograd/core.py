@@ -346,10 +346,17 @@ class Function:
 
     Subclasses write ``forward(*xs)`` on raw arrays and ``backward(*gys)`` with
     ``Variable`` operations; they may read ``self.inputs`` and, through the weak
-    references ``self.outputs``, their outputs.
+    references ``self.outputs``, their outputs.  ``backward`` returns one gradient
+    per input, or None for an input that gets none.
+
+    ``self.needs_input_grad[i]`` is False when input ``i`` was passed as a plain
+    array: it is wrapped in a Variable here, and nobody can read that Variable's
+    gradient, so an expensive backward (``linear``, ``conv2d``) may skip it, e.g.
+    the input gradient of a network's first layer.
     """
 
     def __call__(self, *inputs):
+        self.needs_input_grad = tuple(isinstance(x, Variable) for x in inputs)
         inputs = [as_variable(x) for x in inputs]
         xs = [x.data for x in inputs]
         ys = self.forward(*xs)

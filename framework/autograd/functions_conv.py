@@ -134,7 +134,9 @@ class Conv2d(Function):
         g = gy.transpose(0, 2, 3, 1).reshape(-1, OC)
         col = im2col(x, (KH, KW), self.stride, self.pad)
         gW = matmul(g.T, col).reshape(W.shape)
-        gx = col2im(matmul(g, W.reshape(OC, -1)), x.shape, (KH, KW), self.stride, self.pad)
+        gx = None  # a plain-array x (the images) needs no gradient: skip col2im
+        if self.needs_input_grad[0]:
+            gx = col2im(matmul(g, W.reshape(OC, -1)), x.shape, (KH, KW), self.stride, self.pad)
         return (gx, gW) if len(self.inputs) == 2 else (gx, gW, g.sum(axis=0))
 
 

@@ -100,7 +100,8 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, gy):
         x, t = self.inputs
         N, C = x.shape
-        t_rows = t.data if t.shape == x.shape else _np_functions.one_hot(t.data, C, x.dtype)
+        xp = backend.get_array_module(x.data)
+        t_rows = t.data if t.shape == x.shape else xp.eye(C, dtype=x.dtype)[t.data]  # one-hot
         return (softmax(x) - t_rows) * (gy / N), None
 
 

@@ -208,7 +208,9 @@ class MatMul(Function):
 
     def backward(self, gy):
         x, W = self.inputs
-        return matmul(gy, W.T), matmul(x.T, gy)
+        gx = matmul(gy, W.T) if self.needs_input_grad[0] else None
+        gW = matmul(x.T, gy) if self.needs_input_grad[1] else None
+        return gx, gW
 
 
 def matmul(x, W) -> Variable:
@@ -234,7 +236,9 @@ class Linear(Function):
 
     def backward(self, gy):
         x, W = self.inputs[:2]
-        gx, gW = matmul(gy, W.T), matmul(x.T, gy)
+        # A plain-array x (a network's input) needs no gradient: skip that product.
+        gx = matmul(gy, W.T) if self.needs_input_grad[0] else None
+        gW = matmul(x.T, gy) if self.needs_input_grad[1] else None
         if len(self.inputs) == 2:
             return gx, gW
         return gx, gW, sum_to(gy, self.inputs[2].shape)
