@@ -16,12 +16,17 @@ topic, in these modules (forward and backward side by side, formula in the docst
 
 Activations assembled from primitive nodes only, with no backward written at all
 (sigmoid as ``1 / (1 + exp(-x))``, swish, GELU ...), are in
-:mod:`framework.autograd.composed`, next to functions that draw their graphs.
+:mod:`framework.autograd.composed`, next to functions that draw their graphs.  Three
+of them are also here under DeZero's names, beside their fused twins:
+``sigmoid_simple``, ``softmax_simple`` and ``softmax_cross_entropy_simple``.
 """
 
 from __future__ import annotations
 
 from .arithmetic import add, broadcast_to, div, mul, neg, pow, rdiv, rsub, sub, sum_to
+from .composed import sigmoid as sigmoid_simple
+from .composed import softmax as softmax_simple
+from .composed import softmax_cross_entropy as softmax_cross_entropy_simple
 from .functions_conv import average_pooling, col2im, conv2d, im2col, pooling
 from .functions_loss import accuracy, mean_squared_error, softmax_cross_entropy
 from .functions_math import (
@@ -66,8 +71,10 @@ __all__ = [
     "cos",
     "tanh",
     "sigmoid",
+    "sigmoid_simple",
     "relu",
     "softmax",
+    "softmax_simple",
     "log_softmax",
     "clip",
     "reshape",
@@ -83,6 +90,7 @@ __all__ = [
     "min",
     "mean_squared_error",
     "softmax_cross_entropy",
+    "softmax_cross_entropy_simple",
     "accuracy",
     "dropout",
     "batch_norm",

@@ -167,3 +167,9 @@ def test_graph_verbose_labels_and_drawing(tmp_path):
     out = tmp_path / "sigmoid.png"
     composed.sigmoid_graph(to_file=str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_dezero_simple_names_point_to_the_composed_versions():
+    assert F.sigmoid_simple is composed.sigmoid
+    assert F.softmax_simple is composed.softmax
+    assert F.softmax_cross_entropy_simple is composed.softmax_cross_entropy

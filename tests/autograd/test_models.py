@@ -99,3 +99,26 @@ def test_model_plot_draws_or_returns_dot_with_a_hint(tmp_path, rng, monkeypatch)
     assert text.startswith("// to draw graphs install graphviz")
     assert "Linear" in text and "Sigmoid" in text
     assert not (tmp_path / "none.png").exists()
+
+
+def test_training_step_on_either_backend(xp, rng):
+    """The same MLP trained on NumPy and on ``xp`` (CuPy where a GPU is present) agrees."""
+    from framework.backend import to_cpu
+
+    x = rng.standard_normal((16, 6)).astype(np.float32)
+    t = rng.integers(0, 3, 16)
+    losses = {}
+    for name, module in (("numpy", np), ("xp", xp)):
+        model = MLP((8, 3), activation=F.relu, rng=np.random.default_rng(0))
+        opt = SGD(lr=0.5).setup(model)
+        xb, tb = module.asarray(x), module.asarray(t)
+        losses[name] = []
+        for _ in range(5):
+            loss = F.softmax_cross_entropy(model(xb), tb)
+            model.cleargrads()
+            loss.backward()
+            opt.update()
+            losses[name].append(float(to_cpu(loss.data)))
+        assert type(model.l0.W.data) is type(xb)  # the weights live where the data does
+    np.testing.assert_allclose(losses["xp"], losses["numpy"], rtol=1e-5)
+    assert losses["numpy"][-1] < losses["numpy"][0]
