@@ -205,7 +205,7 @@ class Variable:
 
         # A max-heap on generation (heapq is a min-heap, so negate); the counter
         # breaks ties without comparing Function objects.
-        funcs, seen = [], set()
+        funcs, seen, leaves = [], set(), []
 
         def add_func(f):
             if f not in seen:
@@ -214,10 +214,11 @@ class Variable:
 
         if self.creator is not None:
             add_func(self.creator)
-        while funcs:
-            f = heapq.heappop(funcs)[2]
-            gys = [output().grad for output in f.outputs]  # outputs are weakrefs
-            with using_config("enable_backprop", create_graph):
+        # The backward pass is itself recorded only when create_graph is True.
+        with using_config("enable_backprop", create_graph):
+            while funcs:
+                f = heapq.heappop(funcs)[2]
+                gys = [output().grad for output in f.outputs]  # outputs are weakrefs
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
@@ -228,12 +229,20 @@ class Variable:
                     x.grad = gx if x.grad is None else x.grad + gx
                     if x.creator is not None:
                         add_func(x.creator)
-            if not retain_grad:
-                for y in f.outputs:
-                    y().grad = None
+                    else:
+                        leaves.append(x)
+                if not retain_grad:
+                    for y in f.outputs:
+                        y().grad = None
+        if not create_graph:
+            _own_grads(leaves)
 
     def unchain_backward(self) -> None:
-        """Cut every link of the graph below this variable (frees it, keeps the data)."""
+        """Cut the graph behind this variable: every variable it came from forgets its creator.
+
+        This variable keeps its own creator; the data stays.  Used to free a long
+        graph (truncated backpropagation) or to stop gradients at a point.
+        """
         funcs = [self.creator] if self.creator is not None else []
         while funcs:
             f = funcs.pop()
@@ -338,6 +347,23 @@ def as_array(x, array_module=np):
     if isinstance(x, SCALAR_TYPES):
         return array_module.asarray(x)
     return x
+
+
+def _own_grads(leaves) -> None:
+    """Give every input and parameter a writable gradient array of its own.
+
+    ``Add`` hands one gradient to both of its inputs and ``Sum`` a read-only
+    broadcast view; an optimizer hook that changes gradients in place (weight
+    decay, clipping) would then change two at once, or fail.  Copy only those.
+    """
+    owners = set()
+    for x in dict.fromkeys(leaves):  # each leaf once, in order
+        g = x.grad.data
+        owner = id(g if g.base is None else g.base)
+        if owner in owners or not getattr(g.flags, "writeable", True):  # CuPy: always
+            x.grad = Variable(g.copy())
+        else:
+            owners.add(owner)
 
 
 # -- Function -----------------------------------------------------------------

@@ -386,3 +386,14 @@ def test_plain_array_inputs_get_no_gradient_work(rng, monkeypatch):
     xv = Variable(x)
     F.linear(xv, W).backward()
     np.testing.assert_allclose(xv.grad.data, np.ones((4, 2)) @ W.data.T)  # a Variable gets it
+
+
+def test_inputs_and_parameters_get_writable_gradients_of_their_own():
+    a, b = Parameter(np.array([1.0, 2.0])), Parameter(np.array([3.0, 4.0]))
+    F.sum(a + b).backward()  # Add hands one gy to both; Sum's gy is a read-only view
+    assert a.grad is not b.grad and a.grad.data is not b.grad.data
+    for p in (a, b):
+        assert p.grad.data.flags.writeable
+        p.grad.data *= 2.0  # what an optimizer hook (weight decay, clipping) does
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
