@@ -176,7 +176,9 @@ class Linear(Layer):
         The dtype of ``W`` and ``b`` (both; no NumPy-scalar drift to float64).
     in_size : int, optional
     rng : numpy.random.Generator, optional
-        Draws ``W``; ``default_rng(0)`` when omitted, so runs repeat.
+        Draws ``W``; ``default_rng(0)`` when omitted, so runs repeat.  Give all
+        layers of a model one generator (as ``MLP`` does), else two layers of the
+        same shape start from the same weights.
     """
 
     def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None, rng=None):
