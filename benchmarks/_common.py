@@ -149,28 +149,36 @@ def time_interleaved(fns: dict, repeats: int = 7, warmup: int = 1) -> dict:
 
     Each round calls every function once, in a rotated order, so a burst of load
     from other processes slows all of them alike.  ``warmup`` rounds are discarded.
+    Besides wall-clock time (``time.perf_counter``) the CPU time of this process
+    (``time.process_time``, all its threads) is recorded: on a machine shared with
+    other jobs it is the steadier of the two for single-threaded runs.
 
     Returns
     -------
     dict
-        name -> {"median": s, "min": s, "max": s, "times": [s, ...]}
+        name -> {"median", "min", "max": wall seconds, "times": [wall seconds, ...],
+        "cpu_median": CPU seconds, "cpu_times": [CPU seconds, ...]}
     """
     names = list(fns)
     times = {name: [] for name in names}
+    cpu_times = {name: [] for name in names}
     for r in range(warmup + repeats):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fns[name]()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
             if r >= warmup:
                 times[name].append(dt)
+                cpu_times[name].append(dc)
     return {
         name: {
             "median": statistics.median(ts),
             "min": min(ts),
             "max": max(ts),
             "times": ts,
+            "cpu_median": statistics.median(cpu_times[name]),
+            "cpu_times": cpu_times[name],
         }
         for name, ts in times.items()
     }
