@@ -29,6 +29,15 @@ LABELS = np.array([0, 2, 1, 2])
 
 # name -> (function of Variables, input arrays from rng, indices to differentiate)
 CASES = {
+    "add": (F.add, lambda r: [r.standard_normal((3, 4)), r.standard_normal(4)], None),
+    "sub": (F.sub, lambda r: [r.standard_normal((3, 1)), r.standard_normal((1, 4))], None),
+    "rsub": (lambda x: F.rsub(x, 2.0), lambda r: [r.standard_normal((3, 4))], None),
+    "mul": (F.mul, lambda r: [r.standard_normal((3, 4)), r.standard_normal((3, 1))], None),
+    "div": (F.div, lambda r: [r.standard_normal((3, 4)), r.uniform(0.5, 2.0, 4)], None),
+    "rdiv": (lambda x: F.rdiv(x, 2.0), lambda r: [r.uniform(0.5, 2.0, (3, 4))], None),
+    "neg": (F.neg, lambda r: [r.standard_normal((3, 4))], None),
+    "pow": (lambda x: F.pow(x, 3), lambda r: [r.standard_normal((3, 4))], None),
+    "pow_half": (lambda x: F.pow(x, 0.5), lambda r: [r.uniform(0.5, 2.0, (3, 4))], None),
     "exp": (F.exp, lambda r: [r.standard_normal((3, 4))], None),
     "log": (F.log, lambda r: [r.uniform(0.5, 2.0, (3, 4))], None),
     "reciprocal": (F.reciprocal, lambda r: [r.uniform(0.5, 2.0, (3, 4))], None),
@@ -36,9 +45,11 @@ CASES = {
     "cos": (F.cos, lambda r: [r.standard_normal((3, 4))], None),
     "tanh": (F.tanh, lambda r: [r.standard_normal((3, 4))], None),
     "sigmoid": (F.sigmoid, lambda r: [r.standard_normal((3, 4))], None),
+    "sigmoid_simple": (F.sigmoid_simple, lambda r: [r.standard_normal((3, 4))], None),
     "relu": (F.relu, lambda r: [_away_from_zero(r, (3, 4))], None),
     "softmax": (F.softmax, lambda r: [r.standard_normal((4, 5))], None),
     "softmax_axis0": (lambda x: F.softmax(x, axis=0), lambda r: [r.standard_normal((4, 5))], None),
+    "softmax_simple": (F.softmax_simple, lambda r: [r.standard_normal((4, 5))], None),
     "log_softmax": (F.log_softmax, lambda r: [r.standard_normal((4, 5))], None),
     "clip": (lambda x: F.clip(x, -0.5, 0.5), lambda r: [_away_from_zero(r, (3, 4), 0.6)], None),
     "clip_inside": (lambda x: F.clip(x, -5.0, 5.0), lambda r: [r.standard_normal((3, 4))], None),
@@ -93,6 +104,11 @@ CASES = {
     ),
     "softmax_cross_entropy": (
         F.softmax_cross_entropy,
+        lambda r: [r.standard_normal((4, 3)), LABELS],
+        [0],
+    ),
+    "softmax_cross_entropy_simple": (
+        F.softmax_cross_entropy_simple,
         lambda r: [r.standard_normal((4, 3)), LABELS],
         [0],
     ),
@@ -185,6 +201,13 @@ def test_float32_stays_float32(name, rng):
 def _torch_cases(torch):
     tf = torch.nn.functional
     return {
+        "add": torch.add,
+        "sub": torch.sub,
+        "mul": torch.mul,
+        "div": torch.div,
+        "neg": torch.neg,
+        "pow": lambda x: x**3,
+        "pow_half": torch.sqrt,
         "exp": torch.exp,
         "log": torch.log,
         "reciprocal": torch.reciprocal,
@@ -218,6 +241,13 @@ def _torch_cases(torch):
 
 
 TORCH_NAMES = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "pow_half",
     "exp",
     "log",
     "reciprocal",
