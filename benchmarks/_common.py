@@ -8,6 +8,7 @@ alike and the ratios between them stay meaningful even when absolute times drift
 * ``limit_threads(n)``            context manager: BLAS / OpenMP / torch thread count
 * ``time_interleaved(fns, ...)``  median seconds per call of several callables
 * ``reset_peak_rss()``, ``peak_rss_kib()``, ``rss_kib()``  Linux ``/proc`` memory readings
+* ``release_free_memory()``     glibc ``malloc_trim``, before an RSS baseline
 * ``tracemalloc_peak(fn)``        peak bytes allocated through Python's allocators
 * ``run_worker(argv)``            run a benchmark worker in a fresh subprocess, parse its JSON
 * ``load_data(n, rng)``          Fashion-MNIST images (or random ones) with no download
@@ -38,6 +39,7 @@ __all__ = [
     "machine_report",
     "limit_threads",
     "time_interleaved",
+    "release_free_memory",
     "reset_peak_rss",
     "rss_kib",
     "peak_rss_kib",
@@ -246,6 +248,20 @@ def rss_kib() -> int | None:
 def peak_rss_kib() -> int | None:
     """Peak resident memory since start or the last ``reset_peak_rss`` (``VmHWM``)."""
     return _proc_status_kib("VmHWM")
+
+
+def release_free_memory() -> None:
+    """Hand memory that was freed but kept by the C allocator back to the OS (glibc only).
+
+    Call it before taking an RSS baseline, so the measured code cannot reuse pages
+    that earlier work left resident and look smaller than it is.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def reset_peak_rss() -> bool:

@@ -38,6 +38,7 @@ from _common import (
     load_data,
     machine_report,
     peak_rss_kib,
+    release_free_memory,
     reset_peak_rss,
     rss_kib,
     run_steps,
@@ -328,6 +329,7 @@ def memory_worker(name, setting, samples, seed):
     with limit_threads(1):
         epoch(tiny, init_weights(tiny["sizes"], rng), 3)
         gc.collect()
+        release_free_memory()
         ok = reset_peak_rss()
         base = rss_kib()
         epoch(cfg, weights, samples // cfg["batch"])
