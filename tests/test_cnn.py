@@ -100,7 +100,9 @@ def test_deep_cnn_is_the_books_chapter_8_net(rng):
     net = deep_cnn(rng=rng)
     kinds = [type(layer).__name__ for layer in net.layers]
     block = ["Convolution", "Relu", "Convolution", "Relu", "Pooling"]
-    assert kinds == block * 3 + ["Affine", "Relu", "Dropout", "Affine", "Dropout"]
+    assert kinds == block * 3 + ["Affine", "Relu", "Dropout", "Affine"]
+    book = deep_cnn(score_dropout=True, rng=rng)
+    assert type(book.layers[-1]).__name__ == "Dropout" and len(book.layers) == 20
     filters = [net.layers[i].W.shape[0] for i in (0, 2, 5, 7, 10, 12)]
     assert filters == [16, 16, 32, 32, 64, 64]
     assert net.params["15.W"].shape == (64 * 4 * 4, 50)
