@@ -108,10 +108,16 @@ def train(args: argparse.Namespace) -> int:
     from .trainer import Trainer
 
     builder = MODELS[args.model]
-    options = {"hidden_sizes": tuple(args.hidden)} if args.hidden else {}
-    if options and "hidden_sizes" not in inspect.signature(builder).parameters:
-        print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
-        return 2
+    options = {}
+    if args.hidden:  # mlp takes hidden_sizes; the CNNs one hidden_size
+        takes = inspect.signature(builder).parameters
+        if "hidden_sizes" in takes:
+            options = {"hidden_sizes": tuple(args.hidden)}
+        elif "hidden_size" in takes and len(args.hidden) == 1:
+            options = {"hidden_size": args.hidden[0]}
+        else:
+            print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
+            return 2
     try:
         device = default_device() if not args.gpu else (require_cupy() and "gpu")
     except (RuntimeError, ValueError) as err:
@@ -262,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="SIZE",
-        help="hidden layer sizes of the mlp (default: 100)",
+        help="hidden layer sizes of the mlp (default: 100), or the one hidden size of cnn "
+        "(100) and deep_cnn (50)",
     )
     p.add_argument(
         "--weight-decay",

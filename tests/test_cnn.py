@@ -215,13 +215,20 @@ def test_cli_trains_the_simple_cnn_and_draws_its_filters(tmp_path, capsys):
     from framework.__main__ import main
 
     argv = ["train", "--model", "cnn", "--sample", "--epochs", "1", "--weight-decay", "1e-4",
-            "--out", str(tmp_path), "--quiet"]  # fmt: skip
+            "--hidden", "50", "--out", str(tmp_path), "--quiet"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "model: cnn" in out
     assert (tmp_path / "filters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     test_acc = float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
     assert test_acc > 0.7  # one epoch on the 6,000-image sample; chance is 0.1
-    net = simple_cnn(rng=np.random.default_rng(5))
+    net = simple_cnn(hidden_size=50, rng=np.random.default_rng(5))
     net.load(tmp_path / "weights.npz")
     assert net.layers[0].W.shape == (30, 1, 5, 5)
+
+
+def test_cli_hidden_takes_one_size_for_a_cnn(capsys):
+    from framework.__main__ import main
+
+    assert main(["train", "--model", "deep_cnn", "--hidden", "100", "50", "--sample"]) == 2
+    assert "--hidden does not apply to --model deep_cnn" in capsys.readouterr().err
