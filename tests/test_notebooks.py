@@ -147,6 +147,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     # Headless, and figures still render inline (the kernel inherits the environment).
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # Lessons multiply small matrices; on a busy 2-core machine OpenBLAS's threads
+    # fight over the cores and made lesson 6 take 359 s instead of 16 s.
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb,
