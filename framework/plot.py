@@ -123,8 +123,9 @@ def plot_history(history: dict, path=None):
             ax_acc.plot(np.arange(1, len(acc) + 1), acc, marker="o", label=label)
     if ax_acc.lines:
         ax_acc.legend()
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    epochs = max(len(history.get("train_acc", [])), len(history.get("test_acc", [])), 1)
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", xlim=(0.5, epochs + 0.5))
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs
     ax_acc.grid(alpha=0.3)
     return _finish(fig, path)
 
