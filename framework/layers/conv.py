@@ -166,7 +166,8 @@ class Convolution:
         col = im2col_channels_last(x, FH, FW, self.stride, self.pad)
         self.col_W = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
         self.col = col if train else None
-        out = col @ self.col_W.T + self.b
+        out = col @ self.col_W.T
+        out += self.b  # in place: no second (N * out_h * out_w, FN) array
         # Rows are (n, i, j): a view as (N, FN, out_h, out_w), no copy.
         return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
 
