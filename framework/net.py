@@ -10,15 +10,13 @@ so an optimizer's in-place update trains the net.
 from __future__ import annotations
 
 import inspect
-import os
-import tempfile
-import zipfile
 
 import numpy as np
 
-from .backend import device_of, get_array_module, move_arrays, to_cpu, to_device
+from .backend import device_of, get_array_module, move_arrays, to_device
 from .gradient import numerical_gradient
 from .layers import SoftmaxWithLoss
+from .npzfile import load_arrays, mismatches, save_arrays
 
 __all__ = ["Sequential"]
 
@@ -205,20 +203,7 @@ class Sequential:
         The arrays go to a temporary file in the same folder, which then replaces
         ``path`` in one step, so a failed save leaves any old file intact.
         """
-        arrays = {k: to_cpu(v) for k, v in {**self.params, **self.state}.items()}
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        save_arrays(path, {**self.params, **self.state})
 
     def load(self, path) -> None:
         """Read weights saved by ``save``; every name, shape and dtype is checked first.
@@ -229,34 +214,9 @@ class Sequential:
             When the file is not a readable ``.npz`` or does not match this net; the
             net is then left exactly as it was.
         """
-        path = os.fspath(path)
-        try:
-            data = np.load(path, allow_pickle=False)
-            if not hasattr(data, "files"):  # np.save wrote one bare array, no names
-                raise ValueError("it holds a single array (.npy), not named arrays")
-            with data:
-                loaded = {k: data[k] for k in data.files}
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-            raise ValueError(
-                f"Sequential.load: {path} is not a readable .npz weights file ({err}); "
-                "it may be truncated or corrupt, save it again"
-            ) from err
+        loaded = load_arrays(path, "Sequential.load")
         targets = {**self.params, **self.state}
-        problems = []
-        missing = sorted(set(targets) - set(loaded))
-        unexpected = sorted(set(loaded) - set(targets))
-        if missing:
-            problems.append(f"missing {missing}")
-        if unexpected:
-            problems.append(f"unexpected {unexpected}")
-        for k in sorted(set(targets) & set(loaded)):
-            want, got = targets[k], loaded[k]
-            if want.shape != got.shape or want.dtype != got.dtype:
-                problems.append(
-                    f"{k}: expected {want.shape} {want.dtype}, got {got.shape} {got.dtype}"
-                )
+        problems = mismatches(targets, loaded)
         if problems:
             raise ValueError(
                 f"Sequential.load: {path} does not match this net: " + "; ".join(problems)

@@ -11,13 +11,11 @@ There is no ``backward`` to write: a layer's forward builds a graph, and
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-import zipfile
 
 import numpy as np
 
 from .. import backend
+from ..npzfile import load_arrays, mismatches, save_arrays
 from .core import Parameter
 from .functions_conv import conv2d
 from .functions_tensor import linear
@@ -96,19 +94,7 @@ class Layer:
         """
         params = {}
         self._flatten_params(params)
-        arrays = {k: backend.to_cpu(p.data) for k, p in params.items() if p.data is not None}
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        save_arrays(path, {k: p.data for k, p in params.items() if p.data is not None})
 
     def load_weights(self, path) -> None:
         """Read weights written by ``save_weights``; everything is checked before any change.
@@ -120,32 +106,10 @@ class Layer:
             not match this model; the model is then left as it was.
         """
         name = f"{type(self).__name__}.load_weights"
-        path = os.fspath(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                loaded = {k: data[k] for k in data.files}
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-            raise ValueError(
-                f"{name}: {path} is not a readable .npz weights file ({err}); it may be "
-                "truncated or corrupt, save it again"
-            ) from err
+        loaded = load_arrays(path, name)
         params = {}
         self._flatten_params(params)
-        problems = []
-        missing = sorted(k for k, p in params.items() if k not in loaded and p.data is not None)
-        unexpected = sorted(set(loaded) - set(params))
-        if missing:
-            problems.append(f"missing {missing}")
-        if unexpected:
-            problems.append(f"unexpected {unexpected}")
-        for k in sorted(set(params) & set(loaded)):
-            want, got = params[k].data, loaded[k]
-            if want is not None and (want.shape != got.shape or want.dtype != got.dtype):
-                problems.append(
-                    f"{k}: expected {want.shape} {want.dtype}, got {got.shape} {got.dtype}"
-                )
+        problems = mismatches({k: p.data for k, p in params.items()}, loaded)
         if problems:
             raise ValueError(f"{name}: {path} does not match this model: " + "; ".join(problems))
         for k in set(params) & set(loaded):
