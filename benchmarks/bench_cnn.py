@@ -37,7 +37,7 @@ from _common import (
     run_steps,
     time_interleaved,
 )
-from bench_mlp import BookAffine, BookRelu, BookSoftmaxWithLoss, import_dezero
+from bench_mlp import BookAffine, BookRelu, BookSoftmaxWithLoss, available, import_dezero
 from numpy.lib.stride_tricks import sliding_window_view
 
 N_BATCH, C_OUT, K, HIDDEN, CLASSES = 100, 30, 5, 100, 10
@@ -330,22 +330,6 @@ BUILDERS = {
     "dezero": build_dezero,
     "torch": build_torch,
 }
-
-
-def available(names):
-    """The implementations in ``names`` whose libraries import here."""
-    out = []
-    for name in names:
-        try:
-            if name == "torch":
-                import torch  # noqa: F401
-            elif name == "dezero":
-                import_dezero()
-        except ImportError as err:
-            print(f"skipping {name}: {err}")
-            continue
-        out.append(name)
-    return out
 
 
 def time_all(impls, threads, x, t, weights, args):
