@@ -37,7 +37,14 @@ from _common import (
     run_steps,
     time_interleaved,
 )
-from bench_mlp import BookAffine, BookRelu, BookSoftmaxWithLoss, available, import_dezero
+from bench_mlp import (
+    BookAffine,
+    BookRelu,
+    BookSoftmaxWithLoss,
+    available,
+    import_dezero,
+    prepare,
+)
 from numpy.lib.stride_tricks import sliding_window_view
 
 N_BATCH, C_OUT, K, HIDDEN, CLASSES = 100, 30, 5, 100, 10
@@ -312,15 +319,6 @@ def build_torch(w):
         return loss.item()
 
     return step
-
-
-def prepare(name, x, t):
-    """The data set in the form ``name`` takes (done once, before any measuring)."""
-    if name == "torch":
-        import torch
-
-        return torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
-    return x, (t if name == "dezero" else t.astype(np.intp))
 
 
 BUILDERS = {
