@@ -7,6 +7,8 @@ modifies its inputs.  The layers in :mod:`framework.layers` cache what their
 
 from __future__ import annotations
 
+import numpy as np
+
 from .backend import get_array_module
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "mean_squared_error",
     "one_hot",
     "sum_to",
+    "pair",
     "conv_output_size",
     "im2col",
     "col2im",
@@ -130,6 +133,18 @@ def sum_to(x, shape: tuple):
     return y.reshape(shape)
 
 
+def pair(value) -> tuple:
+    """``3`` -> ``(3, 3)``; a pair ``(h, w)`` stays as it is (DeZero's ``utils.pair``).
+
+    Stride and pad of the convolution helpers may differ along H and W.
+    """
+    if isinstance(value, (int, np.integer)):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"pair: expected an int or a pair (h, w) of ints, got {value!r}")
+
+
 def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
     """Output length of a convolution or pooling along one axis.
 
@@ -149,7 +164,7 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     input_data : array, shape (N, C, H, W)
     filter_h, filter_w : int
         Window size.
-    stride, pad : int
+    stride, pad : int or pair (h, w)
         Step between windows; zeros added on each side of H and W.
 
     Returns
@@ -160,14 +175,15 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     """
     xp = get_array_module(input_data)
     N, C, H, W = input_data.shape
-    out_h = conv_output_size(H, filter_h, stride, pad)
-    out_w = conv_output_size(W, filter_w, stride, pad)
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    out_h = conv_output_size(H, filter_h, sh, ph)
+    out_w = conv_output_size(W, filter_w, sw, pw)
     img = input_data
-    if pad:
-        img = xp.pad(input_data, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    if ph or pw:
+        img = xp.pad(input_data, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     # A strided view of every window, (N, C, out_h, out_w, filter_h, filter_w); no copy yet.
     windows = xp.lib.stride_tricks.sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride][:, :, :out_h, :out_w]
+    windows = windows[:, :, ::sh, ::sw][:, :, :out_h, :out_w]
     # The one copy: reorder to (N, out_h, out_w, C, filter_h, filter_w) and flatten.
     return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * out_h * out_w, -1)
 
@@ -192,19 +208,20 @@ def col2im(col, input_shape: tuple, filter_h: int, filter_w: int, stride: int = 
     """
     xp = get_array_module(col)
     N, C, H, W = input_shape
-    out_h = conv_output_size(H, filter_h, stride, pad)
-    out_w = conv_output_size(W, filter_w, stride, pad)
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    out_h = conv_output_size(H, filter_h, sh, ph)
+    out_w = conv_output_size(W, filter_w, sw, pw)
     # A view as (N, C, filter_h, filter_w, out_h, out_w), the book's order; no copy.
     col = col.reshape(N, out_h, out_w, C, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
-    img = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    img = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
     # One slice-add per kernel position (y, x): a plain += on a strided slice never
     # repeats an index, so overlapping windows are all summed.
     for y in range(filter_h):
-        y_max = y + stride * out_h
+        y_max = y + sh * out_h
         for x in range(filter_w):
-            x_max = x + stride * out_w
-            img[:, :, y:y_max:stride, x:x_max:stride] += col[:, :, y, x]
-    return img[:, :, pad : H + pad, pad : W + pad]
+            x_max = x + sw * out_w
+            img[:, :, y:y_max:sh, x:x_max:sw] += col[:, :, y, x]
+    return img[:, :, ph : H + ph, pw : W + pw]
 
 
 def im2col_channels_last(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
@@ -227,12 +244,13 @@ def im2col_channels_last(x, filter_h: int, filter_w: int, stride: int = 1, pad: 
     """
     xp = get_array_module(x)
     N, H, W, C = x.shape
-    out_h = conv_output_size(H, filter_h, stride, pad)
-    out_w = conv_output_size(W, filter_w, stride, pad)
-    if pad:
-        x = xp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    out_h = conv_output_size(H, filter_h, sh, ph)
+    out_w = conv_output_size(W, filter_w, sw, pw)
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
     windows = xp.lib.stride_tricks.sliding_window_view(x, (filter_h, filter_w), axis=(1, 2))
-    windows = windows[:, ::stride, ::stride][:, :out_h, :out_w]  # (N, oh, ow, C, fh, fw)
+    windows = windows[:, ::sh, ::sw][:, :out_h, :out_w]  # (N, oh, ow, C, fh, fw)
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(N * out_h * out_w, -1)
 
 
@@ -246,13 +264,14 @@ def col2im_channels_last(
     """
     xp = get_array_module(col)
     N, H, W, C = input_shape
-    out_h = conv_output_size(H, filter_h, stride, pad)
-    out_w = conv_output_size(W, filter_w, stride, pad)
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    out_h = conv_output_size(H, filter_h, sh, ph)
+    out_w = conv_output_size(W, filter_w, sw, pw)
     col = col.reshape(N, out_h, out_w, filter_h, filter_w, C)
-    img = xp.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=col.dtype)
+    img = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=col.dtype)
     for y in range(filter_h):
-        y_max = y + stride * out_h
+        y_max = y + sh * out_h
         for x in range(filter_w):
-            x_max = x + stride * out_w
-            img[:, y:y_max:stride, x:x_max:stride, :] += col[:, :, :, y, x, :]
-    return img[:, pad : H + pad, pad : W + pad, :]
+            x_max = x + sw * out_w
+            img[:, y:y_max:sh, x:x_max:sw, :] += col[:, :, :, y, x, :]
+    return img[:, ph : H + ph, pw : W + pw, :]

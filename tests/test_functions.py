@@ -186,3 +186,39 @@ def test_one_hot_round_trips_with_argmax(tc):
     assert hot.shape == (t.size, c)
     np.testing.assert_array_equal(hot.sum(axis=1), 1.0)
     np.testing.assert_array_equal(hot.argmax(axis=1), t)
+
+
+def _im2col_by_loops(x, fh, fw, sh, sw, ph, pw):
+    """Windows read one by one from the padded image, in the book's (c, y, x) order."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    N, _, H, W = xpad.shape
+    out_h, out_w = (H - fh) // sh + 1, (W - fw) // sw + 1
+    rows = [
+        xpad[n, :, i * sh : i * sh + fh, j * sw : j * sw + fw].ravel()
+        for n in range(N)
+        for i in range(out_h)
+        for j in range(out_w)
+    ]
+    return np.array(rows)
+
+
+@pytest.mark.parametrize(
+    "stride, pad", [(1, 0), (2, 1), ((2, 1), (1, 0)), ((3, 1), (0, 2)), (3, 0)]
+)
+def test_im2col_pairs_and_floor_match_loops_and_col2im_is_adjoint(stride, pad, rng):
+    from framework.functions import col2im, im2col, pair
+
+    x = rng.standard_normal((2, 3, 7, 6))
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    col = im2col(x, 3, 2, stride, pad)
+    np.testing.assert_array_equal(col, _im2col_by_loops(x, 3, 2, sh, sw, ph, pw))
+    g = rng.standard_normal(col.shape)
+    back = col2im(g, x.shape, 3, 2, stride, pad)
+    np.testing.assert_allclose((col * g).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def test_pair_rejects_other_shapes():
+    from framework.functions import pair
+
+    with pytest.raises(ValueError, match="pair"):
+        pair((1, 2, 3))
