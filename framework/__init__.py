@@ -17,12 +17,16 @@ graphviz and CuPy are imported by the functions that use them.
 from .backend import get_array_module, gpu_available, to_cpu, to_gpu
 from .gradient import gradient_check, numerical_gradient
 from .layers import (
+    LSTM,
+    RNN,
     AddLayer,
     Affine,
     BatchNormalization,
     Convolution,
     Dropout,
+    Embedding,
     Flatten,
+    LeakyRelu,
     MeanSquaredError,
     MulLayer,
     Pooling,
@@ -56,6 +60,10 @@ __all__ = [
     "BatchNormalization",
     "SoftmaxWithLoss",
     "MeanSquaredError",
+    "LeakyRelu",
+    "Embedding",
+    "RNN",
+    "LSTM",
     "Sequential",
     "SGD",
     "Momentum",

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import get_array_module
+from .backend import get_array_module, to_cpu
 
 __all__ = [
+    "identity_function",
+    "step_function",
     "sigmoid",
+    "sigmoid_grad",
     "relu",
+    "relu_grad",
     "softmax",
     "log_softmax",
-    "cross_entropy_error",
+    "sum_squared_error",
     "mean_squared_error",
+    "cross_entropy_error",
+    "softmax_loss",
     "one_hot",
     "sum_to",
+    "smooth_curve",
+    "shuffle_dataset",
     "pair",
     "conv_output_size",
     "im2col",
@@ -29,69 +37,178 @@ __all__ = [
 ]
 
 
-def sigmoid(x):
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
+def identity_function(x):
+    """Identity ``y = x``: the output activation of a regression net (book chapter 3).
 
-    ``0.5 * (1 + tanh(x / 2))`` is the same function; ``tanh`` saturates instead
-    of overflowing, so large negative inputs give 0 with no warning.
+    Returns ``x`` itself, not a copy.
+    """
+    return x
+
+
+def step_function(x):
+    """Step function ``y = 1 if x > 0 else 0``, as an integer array (book chapter 3).
+
+    Parameters
+    ----------
+    x : array or number
+
+    Returns
+    -------
+    array of int, shape of ``x``
+        ``0`` at ``x = 0``; a number gives a 0-d array, as in the book.
     """
     xp = get_array_module(x)
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+    return xp.array(x > 0, dtype=int)
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``, computed without overflow.
+
+    With ``e = exp(-|x|)``, which lies in (0, 1], ``y = 1 / (1 + e)`` for
+    ``x >= 0`` and ``y = e / (1 + e)`` for ``x < 0``: the same function, exact to
+    rounding where the book's form is finite, and free of the book's overflow
+    warning for large negative ``x``.  Values too small to represent become 0
+    with no warning, even under ``np.seterr(all="raise")``.  (The shortcut
+    ``0.5 * (1 + tanh(x / 2))`` would return 0 already at ``x = -40``.)
+
+    Parameters
+    ----------
+    x : array or number
+
+    Returns
+    -------
+    array of the shape (and float dtype) of ``x``
+    """
+    xp = get_array_module(x)
+    with np.errstate(under="ignore"):  # exp of a very negative number is 0: harmless
+        e = xp.exp(-xp.abs(x))
+        d = 1.0 + e
+        y = xp.where(x >= 0, 1.0 / d, e / d)
+    return y[()] if y.ndim == 0 else y
+
+
+def sigmoid_grad(x):
+    """Return the derivative of the sigmoid at ``x``: ``dy/dx = (1 - sigmoid(x)) * sigmoid(x)``.
+
+    ``x`` is the input of the sigmoid, not its output (book ``common/functions.py``).
+    """
+    y = sigmoid(x)
+    return (1.0 - y) * y
 
 
 def relu(x):
-    """Rectified linear unit ``max(0, x)``."""
+    """Rectified linear unit ``y = max(0, x)``."""
     xp = get_array_module(x)
     return xp.maximum(x, 0)
 
 
-def softmax(x, axis: int = -1):
-    """Softmax along ``axis``: ``exp(x - max) / sum(exp(x - max))``.
+def relu_grad(x):
+    """Return the derivative of ReLU at ``x``: 1 where ``x >= 0``, else 0, in the dtype of ``x``.
 
-    Subtracting the row maximum leaves the result unchanged and keeps ``exp``
-    from overflowing (the book's "overflow countermeasure").
+    At ``x = 0`` the book's ``relu_grad`` returns 1 (any value in [0, 1] is a valid
+    subgradient there); the :class:`~framework.layers.Relu` layer uses 0.
     """
     xp = get_array_module(x)
-    e = xp.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    x = xp.asarray(x)
+    return (x >= 0).astype(x.dtype)
+
+
+def softmax(x, axis: int = -1):
+    """Softmax along ``axis``: ``y_k = exp(x_k - max) / sum_j exp(x_j - max)``.
+
+    Subtracting the maximum leaves the result unchanged and keeps ``exp``
+    from overflowing (the book's "overflow countermeasure").  A 1-D ``x`` is one
+    sample; a 2-D ``x`` is a batch with one sample per row.  Scores far below the
+    maximum give 0 with no warning, even under ``np.seterr(all="raise")``.
+    """
+    xp = get_array_module(x)
+    with np.errstate(under="ignore"):  # exp(-1000) is 0: harmless
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis: int = -1):
     """Logarithm of the softmax, ``x - max - log(sum(exp(x - max)))``, stable for any x."""
     xp = get_array_module(x)
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def cross_entropy_error(y, t):
-    """Mean cross-entropy ``-sum(t * log y) / N`` of probabilities ``y``.
+def sum_squared_error(y, t) -> float:
+    """Sum of squared errors ``E = 0.5 * sum_k (y_k - t_k)**2`` (book chapter 4).
+
+    Summed over every element, a batch included; :func:`mean_squared_error`
+    divides a batch by its size.
+    """
+    xp = get_array_module(y)
+    return float(0.5 * xp.sum((y - t) ** 2))
+
+
+def mean_squared_error(y, t) -> float:
+    """Half the squared error, averaged over the batch: ``E = sum((y - t)**2) / (2 N)``.
+
+    For one sample (1-D ``y``, ``N = 1``) this is the book's chapter 4
+    ``mean_squared_error``, ``0.5 * sum((y - t)**2)``; a batch of N rows gives the
+    mean over its samples, the scale of :func:`cross_entropy_error`.
+    """
+    n = y.shape[0] if y.ndim > 1 else 1
+    return float(0.5 * ((y - t) ** 2).sum() / n)
+
+
+def cross_entropy_error(y, t) -> float:
+    """Mean cross-entropy ``E = -(1/N) sum_n sum_k t_nk log(y_nk + 1e-7)`` of probabilities ``y``.
 
     Parameters
     ----------
     y : array, shape (N, C) or (C,)
-        Predicted probabilities (rows of a softmax).
-    t : array, shape (N,) or (), integer class indices, or the one-hot shape of ``y``.
+        Predicted probabilities (rows of a softmax).  A 1-D ``y`` is one sample,
+        a batch of one, as in the book.
+    t : array
+        Class indices of shape (N,) or (N, 1) (a 1-D ``y`` takes a single
+        label), or one-hot rows of the shape of ``y``.  Only a ``t`` of the shape
+        of ``y`` is read as one-hot.  (The book tests ``t.size == y.size``, so its
+        labels of shape (N, 1) pick an (N, N) block and give a wrong number; here
+        they are class indices.)
 
     Returns
     -------
     float
-        The batch mean; a single sample counts as a batch of one.  A small
-        ``1e-7`` inside the log keeps ``log(0)`` finite, as in the book.
+        The batch mean.  The small ``1e-7`` inside the log keeps ``log(0)``
+        finite, as in the book.
+
+    Raises
+    ------
+    ValueError
+        When ``t`` holds neither one label per sample nor one-hot rows, or a
+        label is outside ``[0, C)``.
     """
     xp = get_array_module(y)
+    t = xp.asarray(t)
     if y.ndim == 1:
         y = y.reshape(1, -1)
-        t = t.reshape(1, -1) if t.ndim == 1 and t.size == y.size else t.reshape(1)
+        t = t.reshape(1, -1)  # one one-hot row, or a single label as (1, 1)
+    n, c = y.shape
     if t.shape == y.shape:  # one-hot rows -> indices
         t = t.argmax(axis=1)
-    n = y.shape[0]
+    elif t.size == n:
+        t = t.reshape(n)
+    else:
+        raise ValueError(
+            f"cross_entropy_error: expected t of shape ({n},) or ({n}, 1) (class indices) or "
+            f"{y.shape} (one-hot rows), got {t.shape}"
+        )
+    if t.dtype.kind not in "iu" or (n and (int(t.min()) < 0 or int(t.max()) >= c)):
+        raise ValueError(
+            f"cross_entropy_error: expected integer class indices in [0, {c - 1}], got "
+            f"{t.dtype} values {t.min()}..{t.max()}; labels index the {c} columns of y"
+        )
     return float(-xp.log(y[xp.arange(n), t] + 1e-7).sum() / n)
 
 
-def mean_squared_error(y, t):
-    """Half the squared error, averaged over the batch: ``sum((y - t)**2) / (2 N)``."""
-    n = y.shape[0] if y.ndim > 1 else 1
-    return float(0.5 * ((y - t) ** 2).sum() / n)
+def softmax_loss(X, t) -> float:
+    """Cross-entropy of the softmax of scores ``X``: ``cross_entropy_error(softmax(X), t)``."""
+    return cross_entropy_error(softmax(X), t)
 
 
 def one_hot(t, num_classes: int, dtype=None):
@@ -131,6 +248,73 @@ def sum_to(x, shape: tuple):
     if lead > 0:
         y = y.reshape(y.shape[lead:])
     return y.reshape(shape)
+
+
+def smooth_curve(x, window_len: int = 11):
+    """Smooth a noisy curve (a loss history) with a normalised Kaiser window (book ``util.py``).
+
+    ``y_i = sum_j w_j s_{i+j}`` over a window of ``window_len`` points centred on
+    point ``i``, with weights ``w = kaiser(window_len, 2) / sum(kaiser(window_len, 2))``.
+    The curve ``s`` is extended past each end by mirroring it, as in the book:
+    at the start without repeating the first point, at the end repeating the last.
+
+    Parameters
+    ----------
+    x : sequence or 1-D array of numbers, e.g. ``trainer.train_loss_list``
+    window_len : int, default 11 (the book's, odd)
+
+    Returns
+    -------
+    numpy array of float64, shape ``(len(x),)``
+        The book's numbers.  The book's slicing returns a shorter, shifted curve
+        when ``len(x) < window_len``; here the result always has ``len(x)`` points.
+    """
+    x = to_cpu(x).astype(np.float64)
+    if x.ndim != 1 or x.size == 0 or window_len < 1 or window_len % 2 == 0:
+        raise ValueError(
+            f"smooth_curve: expected a non-empty 1-D curve and an odd window_len, got shape "
+            f"{x.shape} and window_len={window_len}"
+        )
+    pad = window_len - 1
+    start = np.pad(x, (pad, 0), mode="reflect")[:pad]  # x[pad], ..., x[1]
+    end = np.pad(x, (0, pad), mode="symmetric")[-pad:] if pad else x[:0]  # x[-1], ..., x[-pad]
+    s = np.concatenate([start, x, end])
+    w = np.kaiser(window_len, 2)
+    y = np.convolve(s, w / w.sum(), mode="valid")  # len(x) + pad points
+    half = pad // 2
+    return y[half : half + x.size]
+
+
+def shuffle_dataset(x, t, rng=None):
+    """Shuffle samples and labels together by one random permutation (book ``util.py``).
+
+    ``x_new[i] = x[p[i]]`` and ``t_new[i] = t[p[i]]`` for a random permutation ``p``
+    of ``range(N)``.
+
+    Parameters
+    ----------
+    x : array, shape (N, ...)
+        Samples: (N, D) vectors, (N, C, H, W) images or any other shape (the book
+        handles only 2-D and 4-D ``x``).
+    t : array, shape (N,) or (N, C)
+        Labels.
+    rng : numpy.random.Generator, optional
+        Source of the permutation; without it NumPy's global state, so
+        ``np.random.seed`` repeats a shuffle exactly as in the book.
+
+    Returns
+    -------
+    x, t : shuffled copies
+    """
+    if len(x) != len(t):
+        raise ValueError(
+            f"shuffle_dataset: expected as many labels as samples, got {len(x)} samples "
+            f"and {len(t)} labels"
+        )
+    permutation = (np.random if rng is None else rng).permutation(x.shape[0])
+    xp = get_array_module(x)
+    permutation = xp.asarray(permutation)
+    return x[permutation], t[permutation]
 
 
 def pair(value) -> tuple:

@@ -1,9 +1,10 @@
 """Hand-written layers: each has ``forward`` and ``backward`` written out by hand."""
 
-from .basic import AddLayer, Affine, MulLayer, Relu, Sigmoid, Tanh
+from .basic import AddLayer, Affine, LeakyRelu, MulLayer, Relu, Sigmoid, Tanh
 from .bridge import FunctionLayer
 from .conv import Convolution, Flatten, Pooling
 from .losses import MeanSquaredError, SoftmaxWithLoss
+from .recurrent import LSTM, RNN, Embedding
 from .regularization import BatchNormalization, Dropout
 
 __all__ = [
@@ -21,4 +22,8 @@ __all__ = [
     "SoftmaxWithLoss",
     "MeanSquaredError",
     "FunctionLayer",
+    "LeakyRelu",
+    "Embedding",
+    "RNN",
+    "LSTM",
 ]

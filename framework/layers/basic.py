@@ -205,3 +205,34 @@ class Affine:
         if not need_dx:
             return None
         return (dout @ self.W.T).reshape(self.original_x_shape)
+
+
+class LeakyRelu:
+    """Leaky ReLU: ``out = x`` where ``x > 0``, else ``slope * x`` (DeZero's ``leaky_relu``).
+
+    backward: ``dx = dout`` where ``x > 0``, else ``slope * dout``.  ``mask`` is True
+    where ``x <= 0``, as in :class:`Relu`; ``dout`` is never modified.
+
+    Parameters
+    ----------
+    slope : float, default 0.2
+        Gradient for negative inputs (DeZero's ``leaky_relu(x, slope=0.2)``).
+    """
+
+    def __init__(self, slope: float = 0.2):
+        self.slope = slope
+        self.mask = None
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.mask = x <= 0
+        return xp.where(self.mask, x * self.slope, x)
+
+    def backward(self, dout):
+        require_forward(self, self.mask)
+        check_dout(self, dout, self.mask.shape)
+        xp = get_array_module(dout)
+        return xp.where(self.mask, dout * self.slope, dout)
+
+
+__all__ += ["LeakyRelu"]
