@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..functions import sum_to as _sum_to_array
 from .core import SCALAR_TYPES, Function, Variable, as_variable
 
 __all__ = [
@@ -30,6 +29,14 @@ __all__ = [
     "neg",
     "pow",
     "setup_variable",
+    "SumTo",
+    "BroadcastTo",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Neg",
+    "Pow",
 ]
 
 
@@ -53,6 +60,27 @@ def _scalar_like(c, x):
 
 
 # -- broadcasting: sum_to and broadcast_to are each other's backward ----------
+def _sum_to_array(x, shape):
+    """Sum ``x`` to ``shape`` by DeZero's rule (the backward of broadcasting).
+
+    First the leading axes that broadcasting added, then, with ``keepdims``,
+    every axis where ``shape`` has 1.
+    For a ``shape`` that ``x`` really broadcasts from, the result has that shape.
+    For any other ``shape`` of no more axes than ``x`` the rule still gives an
+    array (as DeZero does; e.g. (10, 20, 20) -> (10,) gives shape (20,)), and its
+    backward still broadcasts back to ``x``'s shape.
+    """
+    lead = x.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(
+            f"sum_to: cannot sum x of shape {x.shape} to {tuple(shape)}, which has more axes"
+        )
+    lead_axes = tuple(range(lead))
+    axes = tuple(lead + i for i, s in enumerate(shape) if s == 1)
+    y = x.sum(lead_axes + axes, keepdims=True)
+    return y.squeeze(lead_axes) if lead > 0 else y
+
+
 class SumTo(Function):
     """Sum down to ``shape``, the backward of broadcasting; backward ``broadcast_to``."""
 

@@ -1,27 +1,53 @@
 """Loss functions and the accuracy metric for autograd models.
 
 A loss that comes out NaN or infinite is never returned silently: the function
-raises ``FloatingPointError`` naming itself, as the loss layers do.
+returns it with a ``RuntimeWarning`` naming itself and the likely cause, as the
+loss layers do (the books let some networks diverge on purpose).
+
+Labels ``t`` for the classification losses and ``accuracy`` are class indices of
+shape (N,) or (N, 1); they are one-hot rows only when ``t`` has the scores' shape.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from .. import backend
 from .. import functions as _np_functions
 from .arithmetic import broadcast_to
 from .core import Function, Variable, as_array, as_variable
-from .functions_math import softmax
+from .functions_math import clip, log, sigmoid, softmax
+from .functions_tensor import sum
 
-__all__ = ["mean_squared_error", "softmax_cross_entropy", "accuracy"]
+__all__ = [
+    "mean_squared_error",
+    "mean_squared_error_simple",
+    "softmax_cross_entropy",
+    "sigmoid_cross_entropy",
+    "binary_cross_entropy",
+    "accuracy",
+    "MeanSquaredError",
+    "SoftmaxCrossEntropy",
+]
 
 
 def _check_finite(name: str, loss):
+    """Warn (``RuntimeWarning``) when ``loss`` is NaN or infinite; the value is kept."""
     xp = backend.get_array_module(loss)
     if not bool(xp.isfinite(loss)):
-        raise FloatingPointError(
+        warnings.warn(
             f"{name}: loss is {float(loss)}; the inputs hold nan/inf or the weights have "
-            "diverged, try a lower learning rate"
+            "diverged, try a lower learning rate",
+            RuntimeWarning,
+            stacklevel=4,
         )
+
+
+def mean_squared_error_simple(x0, x1) -> Variable:
+    """``sum((x0 - x1)**2) / N`` from primitive nodes (the twin of ``mean_squared_error``)."""
+    x0, x1 = as_variable(x0), as_variable(x1)
+    diff = x0 - x1
+    return sum(diff**2) / len(diff)
 
 
 class MeanSquaredError(Function):
@@ -54,19 +80,29 @@ def mean_squared_error(x0, x1) -> Variable:
     return MeanSquaredError()(x0, x1)
 
 
+def _is_one_hot(y, t) -> bool:
+    """One-hot rows only when ``t`` has the scores' shape (N, C) with C > 1."""
+    return t.ndim == 2 and t.shape == y.shape and y.shape[1] > 1
+
+
 def _check_targets(x, t):
-    """Raise ValueError/TypeError unless ``t`` fits scores ``x`` of shape (N, C)."""
+    """Return labels (N,) or one-hot rows (N, C) for scores ``x`` (N, C); else raise.
+
+    Labels of shape (N, 1) are class indices, as in DeZero (``t.ravel()``).
+    """
     if x.ndim != 2:
         raise ValueError(
             f"softmax_cross_entropy: expected scores x of shape (N, C), got {x.shape}"
         )
     N, C = x.shape
-    if t.shape == x.shape and t.dtype.kind == "f":
-        return
+    if _is_one_hot(x, t) and t.dtype.kind == "f":
+        return t
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t.ravel()
     if t.ndim != 1 or t.dtype.kind not in "iu":
         raise TypeError(
-            f"softmax_cross_entropy: expected t as integer labels of shape ({N},) or one-hot "
-            f"rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
+            f"softmax_cross_entropy: expected t as integer labels of shape ({N},) or ({N}, 1) "
+            f"or one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
         )
     if t.shape[0] != N:
         raise ValueError(
@@ -78,17 +114,18 @@ def _check_targets(x, t):
             f"softmax_cross_entropy: expected labels in [0, {C - 1}] for {C} classes, got "
             f"values from {int(t.min())} to {int(t.max())}"
         )
+    return t
 
 
 class SoftmaxCrossEntropy(Function):
     """Softmax then cross-entropy, fused: ``loss = -sum(t * log softmax(x)) / N``.
 
     backward: ``gx = (softmax(x) - t) * gy / N`` (``t`` as one-hot rows); the
-    labels get no gradient.  Shapes: x (N, C); t (N,) labels or (N, C) rows.
+    labels get no gradient.  Shapes: x (N, C); t (N,) or (N, 1) labels or (N, C) rows.
     """
 
     def forward(self, x, t):
-        _check_targets(x, t)
+        t = _check_targets(x, t)
         xp = backend.get_array_module(x)
         N = x.shape[0]
         logp = _np_functions.log_softmax(x)
@@ -101,7 +138,7 @@ class SoftmaxCrossEntropy(Function):
         x, t = self.inputs
         N, C = x.shape
         xp = backend.get_array_module(x.data)
-        t_rows = t.data if t.shape == x.shape else xp.eye(C, dtype=x.dtype)[t.data]  # one-hot
+        t_rows = t.data if _is_one_hot(x, t) else xp.eye(C, dtype=x.dtype)[t.data.ravel()]
         return (softmax(x) - t_rows) * (gy / N), None
 
 
@@ -110,10 +147,53 @@ def softmax_cross_entropy(x, t) -> Variable:
     return SoftmaxCrossEntropy()(x, t)
 
 
+def _binary_targets(name, p, t):
+    """``t`` reshaped to ``p``'s shape (DeZero reshapes (N,) to (N, 1)); else ValueError."""
+    t = as_variable(t)
+    if t.shape != p.shape:
+        if t.size != p.size:
+            raise ValueError(
+                f"{name}: expected t with one target per element of x, of shape {p.shape}, "
+                f"got {t.shape}"
+            )
+        t = t.reshape(p.shape)
+    return t
+
+
+def sigmoid_cross_entropy(x, t) -> Variable:
+    """Binary cross-entropy of ``sigmoid(x)`` against targets ``t`` in {0, 1}.
+
+    ``loss = -sum(t log p + (1 - t) log(1 - p)) / N`` with ``p = sigmoid(x)``
+    clipped to ``[1e-15, 1]`` (DeZero's guard against ``log(0)``).  Shapes: x (N, 1)
+    or (N,), t of x's size.
+    """
+    x = as_variable(x)
+    t = _binary_targets("sigmoid_cross_entropy", x, t)
+    p = clip(sigmoid(x), 1e-15, 1.0)
+    tlog_p = t * log(p) + (1 - t) * log(1 - p)
+    return -1 * sum(tlog_p) / len(x)
+
+
+def binary_cross_entropy(p, t) -> Variable:
+    """Binary cross-entropy of probabilities ``p`` against targets ``t`` in {0, 1}.
+
+    ``loss = -sum(t log p + (1 - t) log(1 - p)) / N`` with ``p`` clipped to
+    ``[1e-15, 0.999]`` as in DeZero (so ``log(1 - p)`` stays finite).
+    """
+    p = as_variable(p)
+    t = _binary_targets("binary_cross_entropy", p, t)
+    p = clip(p, 1e-15, 0.999)
+    tlog_p = t * log(p) + (1 - t) * log(1 - p)
+    return -1 * sum(tlog_p) / len(t)
+
+
 def accuracy(y, t) -> Variable:
-    """Fraction of rows of ``y`` whose largest score is at the label ``t`` (no gradient)."""
+    """Fraction of rows of ``y`` whose largest score is at the label ``t`` (no gradient).
+
+    ``t``: labels (N,) or (N, 1), or one-hot rows of ``y``'s shape.
+    """
     y, t = as_variable(y), as_variable(t)
-    labels = t.data.argmax(axis=1) if t.ndim == 2 else t.data
+    labels = t.data.argmax(axis=1) if _is_one_hot(y, t) else t.data.ravel()
     if len(labels) != len(y):
         raise ValueError(
             f"accuracy: y has {len(y)} rows but t has {len(labels)} labels; "

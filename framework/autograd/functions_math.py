@@ -23,7 +23,20 @@ __all__ = [
     "relu",
     "softmax",
     "log_softmax",
+    "leaky_relu",
     "clip",
+    "Exp",
+    "Log",
+    "Reciprocal",
+    "Sin",
+    "Cos",
+    "Tanh",
+    "Sigmoid",
+    "ReLU",
+    "Softmax",
+    "LogSoftmax",
+    "LeakyReLU",
+    "Clip",
 ]
 
 
@@ -203,6 +216,28 @@ class LogSoftmax(Function):
 def log_softmax(x, axis: int = 1) -> Variable:
     """Logarithm of the softmax along ``axis``, finite for any input."""
     return LogSoftmax(axis)(x)
+
+
+class LeakyReLU(Function):
+    """``y = x`` where ``x > 0``, else ``slope * x``; ``gx = gy`` or ``slope * gy`` likewise."""
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        return xp.where(x > 0, x, x * self.slope).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        xp = backend.get_array_module(x.data)
+        factor = xp.where(x.data > 0, 1.0, self.slope).astype(gy.dtype)  # a constant
+        return gy * factor
+
+
+def leaky_relu(x, slope: float = 0.2) -> Variable:
+    """Leaky ReLU: negative inputs are scaled by ``slope`` instead of set to 0."""
+    return LeakyReLU(slope)(x)
 
 
 class Clip(Function):

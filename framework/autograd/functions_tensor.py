@@ -15,17 +15,29 @@ from .core import Function, Variable, as_variable
 
 __all__ = [
     "reshape",
+    "expand_dims",
     "flatten",
     "transpose",
     "get_item",
     "sum",
+    "average",
+    "mean",
     "sum_to",
     "broadcast_to",
     "matmul",
     "linear",
+    "linear_simple",
     "max",
     "min",
+    "Reshape",
+    "Transpose",
+    "GetItem",
     "GetItemGrad",
+    "Sum",
+    "MatMul",
+    "Linear",
+    "Max",
+    "Min",
 ]
 
 
@@ -48,6 +60,14 @@ def reshape(x, shape) -> Variable:
     if x.shape == tuple(shape):
         return as_variable(x)
     return Reshape(tuple(shape))(x)
+
+
+def expand_dims(x, axis: int) -> Variable:
+    """Insert an axis of length 1 at position ``axis`` (a ``reshape``)."""
+    x = as_variable(x)
+    shape = list(x.shape)
+    shape.insert(axis, 1)
+    return reshape(x, tuple(shape))
 
 
 def flatten(x) -> Variable:
@@ -150,6 +170,16 @@ def sum(x, axis=None, keepdims: bool = False) -> Variable:
     return Sum(axis, keepdims)(x)
 
 
+def average(x, axis=None, keepdims: bool = False) -> Variable:
+    """Mean of ``x`` over ``axis``: ``sum(x, axis) * (y.size / x.size)``; also ``F.mean``."""
+    x = as_variable(x)
+    y = sum(x, axis, keepdims)
+    return y * (y.size / x.size)
+
+
+mean = average
+
+
 class Max(Function):
     """``y = x.max(axis)``; the gradient goes to the elements equal to the maximum.
 
@@ -247,3 +277,17 @@ class Linear(Function):
 def linear(x, W, b=None) -> Variable:
     """``x @ W + b`` as one node (cheaper than ``matmul`` then ``add``)."""
     return Linear()(x, W) if b is None else Linear()(x, W, b)
+
+
+def linear_simple(x, W, b=None) -> Variable:
+    """``x @ W + b`` as two nodes, ``matmul`` then ``add`` (the plain twin of ``linear``).
+
+    The product ``t`` is needed by no backward (``add`` passes its gradient
+    through), so its array is released at once to save memory, as in DeZero.
+    """
+    t = matmul(x, W)
+    if b is None:
+        return t
+    y = t + b
+    t.data = None  # no backward reads it
+    return y

@@ -1,46 +1,47 @@
 """Functions that behave differently when training: dropout and batch normalization.
 
-Both read ``Config.train``; wrap evaluation in ``with test_mode():``.
+Beside them, as in DeZero, ``embed_id`` (a row look-up).
+
+``dropout`` and ``batch_norm`` read ``Config.train``; wrap evaluation in
+``with test_mode():``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend
 from .core import Config, Function, Variable, as_variable
+from .functions_tensor import get_item
 
-__all__ = ["dropout", "batch_norm"]
-
-# Used when no generator is passed, so that runs repeat; pass ``rng`` to control it.
-_DEFAULT_RNG = np.random.default_rng(0)
+__all__ = ["dropout", "batch_norm", "batch_nrom", "embed_id", "BatchNorm"]
 
 
 def dropout(x, dropout_ratio: float = 0.5, rng=None) -> Variable:
     """Inverted dropout: zero each element with probability ``dropout_ratio``.
 
-    Training: ``y = x * mask / (1 - dropout_ratio)``, so the expected value of
-    ``y`` is ``x``; the backward ``gx = gy * mask / (1 - dropout_ratio)`` follows
-    from ``mul``.  Test mode: ``y = x``.
+    Training: ``mask = rand(x.shape) > dropout_ratio`` and
+    ``y = x * mask / (1 - dropout_ratio)``, so the expected value of ``y`` is
+    ``x``; the backward ``gx = gy * mask / (1 - dropout_ratio)`` follows from
+    ``mul`` and ``div``.  Test mode: ``y = x``.
 
     Parameters
     ----------
     x : Variable or array
     dropout_ratio : float in [0, 1)
     rng : numpy.random.Generator, optional
-        Draws the mask (on the host); a module-level generator seeded with 0
-        when omitted.
+        Draws the mask (on the host).  Without it the mask comes from the global
+        state of ``x``'s array module (``np.random.rand``, as in DeZero), so
+        ``np.random.seed(0)`` repeats the same mask.
     """
     x = as_variable(x)
     if not 0.0 <= dropout_ratio < 1.0:
         raise ValueError(f"dropout: expected dropout_ratio in [0, 1), got {dropout_ratio}")
     if not Config.train:
         return x
-    rng = _DEFAULT_RNG if rng is None else rng
     xp = backend.get_array_module(x)
-    keep = xp.asarray(rng.random(x.shape) >= dropout_ratio)
-    scale = keep.astype(x.dtype) * (1.0 / (1.0 - dropout_ratio))
-    return x * scale
+    draws = xp.random.rand(*x.shape) if rng is None else xp.asarray(rng.random(x.shape))
+    mask = (draws > dropout_ratio).astype(x.dtype)
+    scale = xp.asarray(1.0 - dropout_ratio, dtype=x.dtype)
+    return x * mask / scale
 
 
 def _rows(a):
@@ -125,3 +126,30 @@ def batch_norm(x, gamma, beta, mean, var, decay: float = 0.9, eps: float = 2e-5)
             f"var {getattr(var, 'shape', None)}"
         )
     return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
+
+
+batch_nrom = batch_norm  # DeZero's spelling (its layers call F.batch_nrom)
+
+
+def embed_id(x, W) -> Variable:
+    """Rows of the embedding matrix ``W`` (V, D) at the word ids ``x``: ``W[x]``.
+
+    ``x`` is an integer array of any shape S; the result has shape S + (D,).  The
+    backward adds each ``gy`` row into row ``x`` of ``gW`` (an id seen twice gets both).
+    """
+    if isinstance(x, Variable):
+        x = x.data
+    if isinstance(x, (int, list, tuple)):
+        x = backend.get_array_module(W).asarray(x)
+    if getattr(x, "dtype", None) is None or x.dtype.kind not in "iu":
+        raise TypeError(
+            f"embed_id: expected x as an integer array of word ids, got "
+            f"{getattr(x, 'dtype', type(x).__name__)}"
+        )
+    V = W.shape[0]
+    if x.size and (int(x.min()) < 0 or int(x.max()) >= V):
+        raise ValueError(
+            f"embed_id: expected ids in [0, {V - 1}] for W with {V} rows, got values from "
+            f"{int(x.min())} to {int(x.max())}"
+        )
+    return get_item(W, x)

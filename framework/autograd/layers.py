@@ -17,10 +17,12 @@ import numpy as np
 from .. import backend
 from ..npzfile import load_arrays, mismatches, save_arrays
 from .core import Parameter
-from .functions_conv import conv2d
+from .functions_conv import _pair, conv2d, deconv2d
+from .functions_math import sigmoid, tanh
 from .functions_tensor import linear
+from .functions_train import batch_norm, embed_id
 
-__all__ = ["Layer", "Linear", "Conv2d"]
+__all__ = ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"]
 
 
 class Layer:
@@ -121,9 +123,15 @@ class Layer:
 
 
 def _normal(rng, shape, fan_in: int, dtype):
-    """``N(0, 1/fan_in)`` weights, cast last so float32 stays float32 (NEP 50)."""
-    rng = np.random.default_rng(0) if rng is None else rng
-    return (rng.standard_normal(shape) * math.sqrt(1.0 / fan_in)).astype(dtype)
+    """``N(0, 1/fan_in)`` weights of ``dtype``.
+
+    Without ``rng`` the draws come from NumPy's global state in DeZero's order
+    (``np.random.randn(*shape).astype(dtype) * sqrt(1 / fan_in)``), so
+    ``np.random.seed(0)`` gives DeZero's weights; the result is cast to ``dtype``
+    last, so float32 stays float32 (DeZero's NumPy-scalar factor makes it float64).
+    """
+    draws = np.random.randn(*shape) if rng is None else rng.standard_normal(shape)  # noqa: NPY002
+    return (draws.astype(dtype) * math.sqrt(1.0 / fan_in)).astype(dtype)
 
 
 class Linear(Layer):
@@ -140,9 +148,8 @@ class Linear(Layer):
         The dtype of ``W`` and ``b`` (both; no NumPy-scalar drift to float64).
     in_size : int, optional
     rng : numpy.random.Generator, optional
-        Draws ``W``; ``default_rng(0)`` when omitted, so runs repeat.  Give all
-        layers of a model one generator (as ``MLP`` does), else two layers of the
-        same shape start from the same weights.
+        Draws ``W``; NumPy's global state when omitted (``np.random.seed(0)``
+        repeats a run, and gives DeZero's weights).
     """
 
     def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None, rng=None):
@@ -182,11 +189,12 @@ class Conv2d(Layer):
     ----------
     out_channels : int
     kernel_size : int or (int, int)
-    stride, pad : int
+    stride, pad : int or (int, int)
     nobias : bool
     dtype : dtype, default float32
     in_channels : int, optional
     rng : numpy.random.Generator, optional
+        Draws ``W``; NumPy's global state when omitted.
     """
 
     def __init__(
@@ -203,7 +211,7 @@ class Conv2d(Layer):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = (kernel_size,) * 2 if isinstance(kernel_size, int) else kernel_size
+        self.kernel_size = _pair(type(self).__name__, "kernel_size", kernel_size)
         self.stride = stride
         self.pad = pad
         self.dtype = dtype
@@ -228,3 +236,197 @@ class Conv2d(Layer):
             self.in_channels = x.shape[1]
             self._init_W(backend.get_array_module(x))
         return conv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class Deconv2d(Conv2d):
+    """Transposed 2-D convolution layer (``F.deconv2d``): W (in_channels, out_channels, KH, KW).
+
+    The arguments are ``Conv2d``'s.  It upsamples: with stride ``s`` an image of
+    H rows becomes ``s (H - 1) + KH - 2 pad`` rows.  ``W`` is drawn with scale
+    ``sqrt(1 / (C * KH * KW))`` (DeZero's); ``in_channels`` may be inferred.
+    """
+
+    def _init_W(self, xp=np):
+        KH, KW = self.kernel_size
+        shape = (self.in_channels, self.out_channels, KH, KW)
+        self.W.data = xp.asarray(_normal(self.rng, shape, self.in_channels * KH * KW, self.dtype))
+
+    def forward(self, x):
+        if self.W.data is None:
+            if getattr(x, "ndim", None) != 4:
+                raise ValueError(
+                    f"Deconv2d.forward: expected x of shape (N, C, H, W), got "
+                    f"{getattr(x, 'shape', type(x).__name__)}"
+                )
+            self.in_channels = x.shape[1]
+            self._init_W(backend.get_array_module(x))
+        return deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class RNN(Layer):
+    """Elman RNN cell with tanh: ``h_new = tanh(x @ Wx + bx + h @ Wh)``.
+
+    The hidden state ``h`` stays in the layer between calls, so a sequence is fed
+    one time step per call; the graph then runs through all the steps until
+    ``reset_state()`` or ``h.unchain_backward()`` (truncated BPTT).  The first
+    step after a reset has no ``h``: ``h_new = tanh(x @ Wx + bx)``.
+
+    Parameters are those of two ``Linear`` layers: ``x2h`` (``W`` (I, H), ``b``
+    (H,)) and ``h2h`` (``W`` (H, H), no bias); flattened names ``"x2h/W"``,
+    ``"x2h/b"``, ``"h2h/W"``.  DeZero builds ``h2h`` with ``in_size=in_size``, which
+    fails whenever ``in_size != hidden_size``; here ``h2h`` maps H to H.
+
+    Parameters
+    ----------
+    hidden_size : int
+    in_size : int, optional
+        Inferred from the first input when omitted.
+    """
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        self.x2h = Linear(hidden_size, in_size=in_size)
+        # W of h2h is drawn on its first use (the second step) when in_size is unknown,
+        # so that NumPy's global random stream is used in DeZero's order.
+        self.h2h = Linear(
+            hidden_size, in_size=None if in_size is None else hidden_size, nobias=True
+        )
+        self.h = None
+
+    def reset_state(self) -> None:
+        """Forget the hidden state: the next call starts a new sequence."""
+        self.h = None
+
+    def forward(self, x):
+        if self.h is None:
+            h_new = tanh(self.x2h(x))
+        else:
+            h_new = tanh(self.x2h(x) + self.h2h(self.h))
+        self.h = h_new
+        return h_new
+
+
+class LSTM(Layer):
+    """Long short-term memory cell; ``h`` and the memory cell ``c`` stay between calls.
+
+    With ``a2b`` the Linear layer from ``a`` to gate ``b``::
+
+        f = sigmoid(x2f(x) + h2f(h))    forget gate
+        i = sigmoid(x2i(x) + h2i(h))    input gate
+        o = sigmoid(x2o(x) + h2o(h))    output gate
+        u = tanh(x2u(x) + h2u(h))       new memory
+        c_new = f * c + i * u
+        h_new = o * tanh(c_new)
+
+    On the first step after ``reset_state()`` the ``h2*`` terms and ``f * c`` are
+    absent (``h`` and ``c`` are zero).  Parameters, in this order: ``x2f, x2i, x2o,
+    x2u`` (each ``W`` (I, H) and ``b`` (H,)) and ``h2f, h2i, h2o, h2u`` (each ``W``
+    (H, H), no bias); flattened names ``"x2f/W"``, ``"x2f/b"``, ..., ``"h2u/W"``.
+
+    Parameters
+    ----------
+    hidden_size : int
+    in_size : int, optional
+        Inferred from the first input when omitted.
+    """
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        H, I = hidden_size, in_size
+        self.x2f = Linear(H, in_size=I)
+        self.x2i = Linear(H, in_size=I)
+        self.x2o = Linear(H, in_size=I)
+        self.x2u = Linear(H, in_size=I)
+        self.h2f = Linear(H, in_size=H, nobias=True)
+        self.h2i = Linear(H, in_size=H, nobias=True)
+        self.h2o = Linear(H, in_size=H, nobias=True)
+        self.h2u = Linear(H, in_size=H, nobias=True)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forget ``h`` and ``c``: the next call starts a new sequence."""
+        self.h = None
+        self.c = None
+
+    def forward(self, x):
+        if self.h is None:
+            f = sigmoid(self.x2f(x))
+            i = sigmoid(self.x2i(x))
+            o = sigmoid(self.x2o(x))
+            u = tanh(self.x2u(x))
+        else:
+            f = sigmoid(self.x2f(x) + self.h2f(self.h))
+            i = sigmoid(self.x2i(x) + self.h2i(self.h))
+            o = sigmoid(self.x2o(x) + self.h2o(self.h))
+            u = tanh(self.x2u(x) + self.h2u(self.h))
+        c_new = i * u if self.c is None else f * self.c + i * u
+        h_new = o * tanh(c_new)
+        self.h, self.c = h_new, c_new
+        return h_new
+
+
+class EmbedID(Layer):
+    """Word embedding: row ``x`` of ``W`` (in_size, out_size) for each word id ``x``.
+
+    ``W`` is drawn from the standard normal (DeZero's ``np.random.randn``), in
+    ``dtype``: float32 by default, where DeZero leaves it float64.
+
+    Parameters
+    ----------
+    in_size : int
+        Vocabulary size V.
+    out_size : int
+        Embedding size D.
+    dtype : dtype, default float32
+    rng : numpy.random.Generator, optional
+        Draws ``W``; NumPy's global state when omitted.
+    """
+
+    def __init__(self, in_size, out_size, dtype=np.float32, rng=None):
+        super().__init__()
+        shape = (in_size, out_size)
+        draws = np.random.randn(*shape) if rng is None else rng.standard_normal(shape)  # noqa: NPY002
+        self.W = Parameter(draws.astype(dtype), name="W")
+
+    def forward(self, x):
+        return embed_id(x, self.W)
+
+
+class BatchNorm(Layer):
+    """Batch normalization layer (``F.batch_norm``), sizes inferred on the first call.
+
+    Parameters (created on the first call, of ``x``'s dtype and device, C features
+    or channels): ``gamma`` (ones) and ``beta`` (zeros), learned; ``avg_mean`` and
+    ``avg_var``, the running statistics, updated in place while training and used
+    in test mode.  All four are ``Parameter``s so that ``save_weights`` stores them
+    (DeZero's names); the running ones never get a gradient, so optimizers skip them.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def _init_params(self, x):
+        xp = backend.get_array_module(x)
+        C = x.shape[1]
+        if self.avg_mean.data is None:
+            self.avg_mean.data = xp.zeros(C, dtype=x.dtype)
+        if self.avg_var.data is None:
+            self.avg_var.data = xp.ones(C, dtype=x.dtype)
+        if self.gamma.data is None:
+            self.gamma.data = xp.ones(C, dtype=x.dtype)
+        if self.beta.data is None:
+            self.beta.data = xp.zeros(C, dtype=x.dtype)
+
+    def forward(self, x):
+        if getattr(x, "ndim", None) not in (2, 4):
+            raise ValueError(
+                f"BatchNorm.forward: expected x of shape (N, C) or (N, C, H, W), got "
+                f"{getattr(x, 'shape', type(x).__name__)}"
+            )
+        if self.avg_mean.data is None:
+            self._init_params(x)
+        return batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data)

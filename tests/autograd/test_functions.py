@@ -47,6 +47,12 @@ CASES = {
     "sigmoid": (F.sigmoid, lambda r: [r.standard_normal((3, 4))], None),
     "sigmoid_simple": (F.sigmoid_simple, lambda r: [r.standard_normal((3, 4))], None),
     "relu": (F.relu, lambda r: [_away_from_zero(r, (3, 4))], None),
+    "leaky_relu": (F.leaky_relu, lambda r: [_away_from_zero(r, (3, 4))], None),
+    "leaky_relu_slope": (
+        lambda x: F.leaky_relu(x, slope=0.05),
+        lambda r: [_away_from_zero(r, (3, 4))],
+        None,
+    ),
     "softmax": (F.softmax, lambda r: [r.standard_normal((4, 5))], None),
     "softmax_axis0": (lambda x: F.softmax(x, axis=0), lambda r: [r.standard_normal((4, 5))], None),
     "softmax_simple": (F.softmax_simple, lambda r: [r.standard_normal((4, 5))], None),
@@ -55,6 +61,14 @@ CASES = {
     "clip_inside": (lambda x: F.clip(x, -5.0, 5.0), lambda r: [r.standard_normal((3, 4))], None),
     "reshape": (lambda x: F.reshape(x, (6, 2)), lambda r: [r.standard_normal((3, 4))], None),
     "flatten": (F.flatten, lambda r: [r.standard_normal((2, 3, 2))], None),
+    "expand_dims": (lambda x: F.expand_dims(x, 1), lambda r: [r.standard_normal((3, 4))], None),
+    "average": (F.average, lambda r: [r.standard_normal((3, 4))], None),
+    "average_axis": (
+        lambda x: F.average(x, axis=(0, 2), keepdims=True),
+        lambda r: [r.standard_normal((2, 3, 4))],
+        None,
+    ),
+    "mean": (lambda x: F.mean(x, axis=1), lambda r: [r.standard_normal((3, 4))], None),
     "transpose": (F.transpose, lambda r: [r.standard_normal((3, 4))], None),
     "transpose_axes": (
         lambda x: F.transpose(x, (1, 2, 0)),
@@ -74,6 +88,7 @@ CASES = {
         None,
     ),
     "sum_to": (lambda x: F.sum_to(x, (1, 4)), lambda r: [r.standard_normal((3, 4))], None),
+    "sum_to_lead": (lambda x: F.sum_to(x, (3, 1)), lambda r: [r.standard_normal((2, 3, 4))], None),
     "broadcast_to": (
         lambda x: F.broadcast_to(x, (3, 4)),
         lambda r: [r.standard_normal((1, 4))],
@@ -90,6 +105,16 @@ CASES = {
         lambda r: [r.standard_normal((3, 4)), r.standard_normal((4, 2))],
         None,
     ),
+    "linear_simple": (
+        F.linear_simple,
+        lambda r: [r.standard_normal((3, 4)), r.standard_normal((4, 2)), r.standard_normal(2)],
+        None,
+    ),
+    "embed_id": (
+        lambda W: F.embed_id(np.array([[0, 2, 2], [4, 0, 1]]), W),  # id 2 twice: grads add
+        lambda r: [r.standard_normal((5, 3))],
+        None,
+    ),
     "max": (F.max, lambda r: [_distinct(r, (3, 4))], None),
     "max_axis": (lambda x: F.max(x, axis=1), lambda r: [_distinct(r, (3, 4))], None),
     "min_axis_keepdims": (
@@ -102,9 +127,29 @@ CASES = {
         lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3))],
         None,
     ),
+    "mean_squared_error_simple": (
+        F.mean_squared_error_simple,
+        lambda r: [r.standard_normal((4, 3)), r.standard_normal((4, 3))],
+        None,
+    ),
     "softmax_cross_entropy": (
         F.softmax_cross_entropy,
         lambda r: [r.standard_normal((4, 3)), LABELS],
+        [0],
+    ),
+    "softmax_cross_entropy_column_labels": (
+        F.softmax_cross_entropy,
+        lambda r: [r.standard_normal((4, 3)), LABELS.reshape(-1, 1)],
+        [0],
+    ),
+    "sigmoid_cross_entropy": (
+        F.sigmoid_cross_entropy,
+        lambda r: [r.standard_normal((4, 1)), np.array([0, 1, 1, 0])],
+        [0],
+    ),
+    "binary_cross_entropy": (
+        F.binary_cross_entropy,
+        lambda r: [r.uniform(0.05, 0.95, (4, 1)), np.array([[0.0], [1.0], [1.0], [0.0]])],
         [0],
     ),
     "softmax_cross_entropy_simple": (
@@ -216,6 +261,13 @@ def _torch_cases(torch):
         "tanh": torch.tanh,
         "sigmoid": torch.sigmoid,
         "relu": torch.relu,
+        "leaky_relu": lambda x: tf.leaky_relu(x, 0.2),
+        "leaky_relu_slope": lambda x: tf.leaky_relu(x, 0.05),
+        "average": torch.mean,
+        "average_axis": lambda x: x.mean(dim=(0, 2), keepdim=True),
+        "linear_simple": lambda x, W, b: x @ W + b,
+        "embed_id": lambda W: tf.embedding(torch.tensor([[0, 2, 2], [4, 0, 1]]), W),
+        "mean_squared_error_simple": lambda a, b: tf.mse_loss(a, b, reduction="sum") / len(a),
         "softmax": lambda x: torch.softmax(x, dim=1),
         "log_softmax": lambda x: torch.log_softmax(x, dim=1),
         "clip": lambda x: torch.clamp(x, -0.5, 0.5),
@@ -256,6 +308,13 @@ TORCH_NAMES = [
     "tanh",
     "sigmoid",
     "relu",
+    "leaky_relu",
+    "leaky_relu_slope",
+    "average",
+    "average_axis",
+    "linear_simple",
+    "embed_id",
+    "mean_squared_error_simple",
     "softmax",
     "log_softmax",
     "clip",
@@ -297,6 +356,25 @@ def test_softmax_cross_entropy_matches_pytorch(rng):
     assert gt is None  # the labels get no gradient
 
 
+@pytest.mark.reference
+def test_binary_losses_match_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x, p = rng.standard_normal((5, 1)), rng.uniform(0.05, 0.95, (5, 1))
+    t = np.array([0, 1, 1, 0, 1])
+    g = float(rng.standard_normal())
+    for ours, theirs, a in [
+        (F.sigmoid_cross_entropy, tf.binary_cross_entropy_with_logits, x),
+        (F.binary_cross_entropy, tf.binary_cross_entropy, p),
+    ]:
+        y, (ga, _) = backprop(ours, a, t, g=np.array(g))
+        ta = torch.tensor(a, requires_grad=True)
+        ty = theirs(ta, torch.tensor(t, dtype=torch.float64).reshape(5, 1))
+        (ty * g).backward()
+        np.testing.assert_allclose(y, ty.item(), rtol=1e-12)
+        np.testing.assert_allclose(ga, ta.grad.numpy(), rtol=1e-10)
+
+
 # -- behaviour -------------------------------------------------------------------------
 @given(matrices(bound=50.0))
 def test_softmax_rows_sum_to_one(x):
@@ -313,9 +391,42 @@ def test_softmax_cross_entropy_value_and_finite_for_large_scores():
 def test_accuracy():
     y = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
     assert float(F.accuracy(y, np.array([1, 0, 0])).data) == pytest.approx(2 / 3)
+    assert float(F.accuracy(y, np.array([[1], [0], [0]])).data) == pytest.approx(2 / 3)
     assert float(F.accuracy(Variable(y), np.eye(2)[[1, 0, 1]]).data) == 1.0
     with pytest.raises(ValueError, match="accuracy: y has 3 rows but t has 2"):
         F.accuracy(y, np.array([1, 0]))
+
+
+def test_column_labels_are_class_indices(rng):
+    x = rng.standard_normal((4, 3))
+    loss = F.softmax_cross_entropy(x, LABELS)
+    assert float(F.softmax_cross_entropy(x, LABELS.reshape(-1, 1)).data) == float(loss.data)
+
+
+def test_dropout_without_rng_draws_numpys_global_mask():
+    # The books' legacy global RNG, on purpose (noqa: NPY002).
+    x = np.arange(1.0, 21.0).reshape(4, 5)
+    np.random.seed(0)  # noqa: NPY002
+    y1 = F.dropout(x, 0.3).data
+    np.random.seed(0)  # noqa: NPY002
+    keep = np.random.rand(4, 5) > 0.3  # noqa: NPY002 (DeZero's mask: rand > ratio)
+    np.testing.assert_array_equal(y1, x * keep / 0.7)
+    np.random.seed(0)  # noqa: NPY002
+    np.testing.assert_array_equal(F.dropout(x, 0.3).data, y1)
+
+
+def test_sum_to_follows_dezeros_rule_for_a_shape_that_does_not_broadcast(rng):
+    x = rng.standard_normal((10, 20, 20))
+    y = F.sum_to(x, (10,))  # DeZero sums the two leading axes and gets (20,)
+    np.testing.assert_allclose(y.data, x.sum(axis=(0, 1)))
+    check_function(lambda v: F.sum_to(v, (10,)), x[:2, :3, :3].copy(), rng=rng)
+    assert F.sum_to(np.ones(10), (1,)).data.tolist() == [10.0]
+    with pytest.raises(ValueError, match="sum_to: cannot sum x of shape"):
+        F.sum_to(np.ones(3), (1, 3))
+
+
+def test_batch_nrom_is_dezeros_spelling_of_batch_norm():
+    assert F.batch_nrom is F.batch_norm
 
 
 def test_dropout_scales_in_training_and_passes_through_in_test_mode(rng):
@@ -381,8 +492,9 @@ def test_softmax_cross_entropy_checks_labels():
         F.softmax_cross_entropy(x, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"scores x of shape \(N, C\), got \(4,\)"):
         F.softmax_cross_entropy(np.zeros(4), np.array([1]))
-    with pytest.raises(FloatingPointError, match="softmax_cross_entropy: loss is nan"):
-        F.softmax_cross_entropy(np.array([[np.nan, 0.0]]), np.array([0]))
+    with pytest.warns(RuntimeWarning, match="softmax_cross_entropy: loss is nan"):
+        loss = F.softmax_cross_entropy(np.array([[np.nan, 0.0]]), np.array([0]))
+    assert np.isnan(loss.data)  # returned, as the book lets a net diverge
 
 
 def test_other_functions_reject_bad_shapes_and_values():
@@ -390,8 +502,16 @@ def test_other_functions_reject_bad_shapes_and_values():
         F.mean_squared_error(np.zeros((4, 1)), np.zeros(4))
     with pytest.raises(ValueError, match=r"conv2d: expected x of shape \(N, C, H, W\)"):
         F.conv2d(np.zeros((1, 3, 5, 5)), np.zeros((2, 2, 3, 3)))
-    with pytest.raises(ValueError, match=r"pooling: expected stride as an int or a pair of equal"):
-        F.pooling(np.zeros((1, 1, 4, 4)), 2, stride=(1, 2))
+    with pytest.raises(ValueError, match=r"pooling: expected stride as an int or a pair \(h, w\)"):
+        F.pooling(np.zeros((1, 1, 4, 4)), 2, stride=(1, 2, 3))
+    with pytest.raises(ValueError, match=r"conv2d: a 5x5 window with pad \(0, 0\) does not fit"):
+        F.conv2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 5, 5)))
+    with pytest.raises(ValueError, match=r"embed_id: expected ids in \[0, 2\]"):
+        F.embed_id(np.array([3]), np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="embed_id: expected x as an integer array"):
+        F.embed_id(np.array([0.0]), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="sigmoid_cross_entropy: expected t with one target"):
+        F.sigmoid_cross_entropy(np.zeros((3, 1)), np.zeros(2))
     with pytest.raises(ValueError, match="clip: expected x_min <= x_max"):
         F.clip(np.zeros(2), 1.0, 0.0)
     with pytest.raises(ValueError, match=r"dropout: expected dropout_ratio in \[0, 1\)"):

@@ -1,4 +1,5 @@
-"""Autograd layers: parameter registration and order, Linear, Conv2d, save/load weights."""
+"""Autograd layers: registration and order, Linear, Conv2d, Deconv2d, RNN, LSTM, EmbedID,
+BatchNorm, save/load weights."""
 
 from __future__ import annotations
 
@@ -12,8 +13,17 @@ import pytest
 
 import framework.autograd.functions as F
 from framework.autograd import Layer, Parameter, Variable
-from framework.autograd.layers import Conv2d, Linear
+from framework.autograd.layers import (
+    LSTM,
+    RNN,
+    BatchNorm,
+    Conv2d,
+    Deconv2d,
+    EmbedID,
+    Linear,
+)
 from framework.autograd.models import MLP
+from tests.helpers import check_backward
 
 
 class Block(Layer):
@@ -201,3 +211,194 @@ def test_variables_and_parameters_accept_only_arrays():
     with pytest.raises(TypeError, match="numpy.ndarray, a cupy.ndarray or None"):
         Parameter([1.0, 2.0])
     assert Variable(None).data is None
+
+
+# -- DeZero's other layers ------------------------------------------------------------
+def _names(layer):
+    names = {}
+    layer._flatten_params(names)
+    return names
+
+
+def _to_float64(layer):
+    for p in layer.params():
+        p.data = p.data.astype(np.float64)
+    return layer
+
+
+def test_weights_without_rng_come_from_numpys_global_state():
+    # The books' legacy global RNG, on purpose.
+    np.random.seed(0)  # noqa: NPY002
+    a, b = Linear(3, in_size=4), Linear(3, in_size=4)
+    np.random.seed(0)  # noqa: NPY002
+    expected = np.random.randn(4, 3).astype(np.float32) * np.sqrt(1 / 4)  # noqa: NPY002 (DeZero's)
+    np.testing.assert_allclose(a.W.data, expected, rtol=1e-7)
+    assert a.W.dtype == np.float32 and not np.array_equal(a.W.data, b.W.data)
+
+
+def test_deconv2d_layer_upsamples(rng):
+    layer = Deconv2d(5, kernel_size=4, stride=2, pad=1, rng=rng)
+    y = layer(rng.standard_normal((2, 3, 6, 7)).astype(np.float32))
+    assert y.shape == (2, 5, 12, 14) and y.dtype == np.float32
+    assert layer.W.shape == (3, 5, 4, 4) and list(_names(layer)) == ["W", "b"]
+
+
+def test_conv2d_layer_takes_pairs(rng):
+    layer = Conv2d(2, kernel_size=(3, 2), stride=(3, 1), pad=(1, 0), rng=rng)
+    assert layer(rng.standard_normal((1, 1, 7, 5))).shape == (1, 2, 3, 4)
+
+
+def test_rnn_steps_and_parameter_names(rng):
+    rnn = _to_float64(RNN(4, in_size=3))  # in_size != hidden_size works (DeZero's fails)
+    assert list(_names(rnn)) == ["x2h/W", "x2h/b", "h2h/W"]
+    xs = rng.standard_normal((3, 2, 3))
+    Wx, bx, Wh = rnn.x2h.W.data, rnn.x2h.b.data, rnn.h2h.W.data
+    h = np.tanh(xs[0] @ Wx + bx)
+    np.testing.assert_allclose(rnn(xs[0]).data, h, rtol=1e-12)
+    h = np.tanh(xs[1] @ Wx + bx + h @ Wh)
+    np.testing.assert_allclose(rnn(xs[1]).data, h, rtol=1e-12)
+    rnn.reset_state()
+    assert rnn.h is None
+
+
+def test_rnn_infers_sizes_lazily():
+    rnn = RNN(5)
+    assert rnn.x2h.W.data is None and rnn.h2h.W.data is None
+    rnn(np.ones((1, 2), dtype=np.float32))
+    rnn(np.ones((1, 2), dtype=np.float32))
+    assert rnn.x2h.W.shape == (2, 5) and rnn.h2h.W.shape == (5, 5)
+
+
+def test_lstm_parameter_names_and_first_step():
+    lstm = LSTM(3, in_size=2)
+    gates = ["x2f", "x2i", "x2o", "x2u"]
+    expected = [f"{g}/{p}" for g in gates for p in ("W", "b")]
+    expected += [f"{g}/W" for g in ["h2f", "h2i", "h2o", "h2u"]]
+    assert list(_names(lstm)) == expected
+    _to_float64(lstm)
+    x = np.array([[0.5, -1.0]])
+
+    def sig(a):
+        return 1 / (1 + np.exp(-a))
+
+    i = sig(x @ lstm.x2i.W.data + lstm.x2i.b.data)
+    o = sig(x @ lstm.x2o.W.data + lstm.x2o.b.data)
+    u = np.tanh(x @ lstm.x2u.W.data + lstm.x2u.b.data)
+    np.testing.assert_allclose(lstm(x).data, o * np.tanh(i * u), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM])
+def test_recurrent_backprop_through_time_matches_numerical_gradient(cls, rng):
+    layer = _to_float64(cls(3, in_size=2))
+    xs = rng.standard_normal((4, 2, 2))
+    params = [p.data for p in layer.params()]
+
+    def forward():
+        layer.reset_state()
+        return np.stack([layer(x).data for x in xs])
+
+    def backward(g):
+        layer.reset_state()
+        layer.cleargrads()
+        hs = [layer(x) for x in xs]
+        sum(F.sum(h * gi) for h, gi in zip(hs, g, strict=True)).backward()
+        return [p.grad.data for p in layer.params()]
+
+    check_backward(forward, backward, params, rng)
+
+
+def _torch_cell(torch, layer, xs):
+    """Run ``xs`` through PyTorch's RNNCell/LSTMCell holding ``layer``'s weights."""
+    nn = torch.nn
+    T = torch.tensor
+    if isinstance(layer, RNN):
+        cell = nn.RNNCell(2, 3).double()
+        weights = [layer.x2h.W.data.T, layer.h2h.W.data.T, layer.x2h.b.data, np.zeros(3)]
+    else:
+        cell = nn.LSTMCell(2, 3).double()
+        order = ["i", "f", "u", "o"]  # PyTorch's gate order (i, f, g, o)
+        weights = [
+            np.concatenate([getattr(layer, f"x2{g}").W.data.T for g in order]),
+            np.concatenate([getattr(layer, f"h2{g}").W.data.T for g in order]),
+            np.concatenate([getattr(layer, f"x2{g}").b.data for g in order]),
+            np.zeros(12),
+        ]
+    with torch.no_grad():
+        params = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
+        for p, w in zip(params, weights, strict=True):
+            p.copy_(T(w))
+    tx = T(xs, requires_grad=True)
+    state, hs = None, []
+    for t in range(len(xs)):
+        state = cell(tx[t], state)
+        hs.append(state if isinstance(layer, RNN) else state[0])
+    return tx, torch.stack(hs)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("cls", [RNN, LSTM])
+def test_recurrent_layers_match_pytorch_cells(cls, rng):
+    torch = pytest.importorskip("torch")
+    layer = _to_float64(cls(3, in_size=2))
+    xs = rng.standard_normal((4, 5, 2))
+    g = rng.standard_normal((4, 5, 3))
+    vx = [Variable(x) for x in xs]
+    hs = [layer(x) for x in vx]
+    sum(F.sum(h * gi) for h, gi in zip(hs, g, strict=True)).backward()
+    tx, ths = _torch_cell(torch, layer, xs)
+    (ths * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(np.stack([h.data for h in hs]), ths.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.stack([x.grad.data for x in vx]), tx.grad.numpy(), rtol=1e-9)
+
+
+def test_unchain_backward_truncates_the_history(rng):
+    lstm = LSTM(3, in_size=2)
+    x0 = Variable(rng.standard_normal((1, 2)).astype(np.float32))
+    lstm(x0)
+    h = lstm(rng.standard_normal((1, 2)).astype(np.float32))
+    h.unchain_backward()
+    lstm.c.unchain_backward()
+    F.sum(lstm(rng.standard_normal((1, 2)).astype(np.float32))).backward()
+    assert x0.grad is None  # the graph behind the cut is gone
+    assert lstm.x2f.W.grad is not None
+
+
+def test_embed_id_rows_and_gradients(rng):
+    np.random.seed(3)  # noqa: NPY002 (DeZero draws W from the global state)
+    emb = EmbedID(5, 3)
+    np.random.seed(3)  # noqa: NPY002
+    np.testing.assert_array_equal(emb.W.data, np.random.randn(5, 3).astype(np.float32))  # noqa: NPY002
+    ids = np.array([[1, 4], [1, 0]])
+    y = emb(ids)
+    assert y.shape == (2, 2, 3)
+    np.testing.assert_array_equal(y.data, emb.W.data[ids])
+    g = rng.standard_normal((2, 2, 3)).astype(np.float32)
+    y.backward(grad=g)
+    expected = np.zeros((5, 3), dtype=np.float32)
+    np.add.at(expected, ids, g)  # id 1 twice: both rows add up
+    np.testing.assert_allclose(emb.W.grad.data, expected, rtol=1e-6)
+    assert EmbedID(4, 2, dtype=np.float64, rng=rng).W.dtype == np.float64
+
+
+def test_batchnorm_layer_infers_sizes_and_switches_mode(rng):
+    from framework.autograd import test_mode
+
+    bn = BatchNorm()
+    x = rng.normal(2.0, 3.0, (50, 4, 3, 3)).astype(np.float32)
+    y = bn(x)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    assert list(_names(bn)) == ["avg_mean", "avg_var", "gamma", "beta"]
+    np.testing.assert_allclose(y.data.mean(axis=(0, 2, 3)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(bn.avg_mean.data, 0.1 * x.mean(axis=(0, 2, 3)), rtol=1e-5)
+    with test_mode():
+        y_test = bn(x[:2]).data
+    inv_std = 1 / np.sqrt(bn.avg_var.data + 2e-5)
+    expected = (x[:2] - bn.avg_mean.data[:, None, None]) * inv_std[:, None, None]
+    np.testing.assert_allclose(y_test, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"BatchNorm.forward: expected x of shape \(N, C\)"):
+        BatchNorm()(np.zeros(3))
+
+
+def test_batchnorm_trains_on_a_batch_of_one():
+    y = BatchNorm()(np.array([[1.0, -2.0]]))
+    assert np.isfinite(y.data).all()
