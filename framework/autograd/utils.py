@@ -1,4 +1,4 @@
-"""Gradient checks, array comparisons and drawing the graph (DOT, graphviz).
+"""Gradient checks, array comparisons, drawing the graph, DeZero's NumPy helpers, downloads.
 
 ``gradient_check`` keeps DeZero's name but checks more strictly: it compares
 backprop with the central difference of ``sum(g * f(x))`` for a *random* upstream
@@ -8,6 +8,7 @@ gradient ``g``, in float64.  (DeZero differentiates ``sum(f(x))``, that is
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import warnings
@@ -15,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..functions import conv_output_size, pair, sum_to
 from .core import Variable, as_variable
 
 __all__ = [
@@ -24,6 +26,16 @@ __all__ = [
     "array_allclose",
     "get_dot_graph",
     "plot_dot_graph",
+    "sum_to",
+    "reshape_sum_backward",
+    "logsumexp",
+    "max_backward_shape",
+    "get_conv_outsize",
+    "get_deconv_outsize",
+    "pair",
+    "cache_dir",
+    "get_file",
+    "show_progress",
 ]
 
 INSTALL_HINT = "to draw graphs install graphviz: pip install graphviz; apt-get install graphviz"
@@ -175,3 +187,152 @@ def plot_dot_graph(output, verbose: bool = True, to_file: str = "graph.png"):
     except ImportError:
         return to_file
     return display.Image(filename=to_file) if fmt in ("png", "jpg", "jpeg", "gif") else to_file
+
+
+# -- NumPy helpers of DeZero's utils ------------------------------------------
+# ``sum_to`` (the backward of broadcasting, on raw arrays) and ``pair`` (3 -> (3, 3))
+# are shared with the hand-written layers and live in ``framework.functions``.
+def reshape_sum_backward(gy, x_shape: tuple, axis, keepdims: bool):
+    """Reshape the gradient of ``sum(x, axis, keepdims)`` so it broadcasts back to ``x``.
+
+    ``sum`` removed the summed axes (unless ``keepdims``); the gradient ``gy`` gets
+    them back as axes of length 1, e.g. ``x`` (2, 3, 4), ``axis=1``: ``gy`` (2, 4)
+    becomes (2, 1, 4).  Negative axes count from the end of ``x_shape``.
+
+    Parameters
+    ----------
+    gy : Variable or array
+        Gradient of the sum's output.
+    x_shape : tuple
+        Shape of the sum's input.
+    axis : None, int or tuple of ints
+    keepdims : bool
+
+    Returns
+    -------
+    Variable or array
+        ``gy`` reshaped (same type as given).
+    """
+    ndim = len(x_shape)
+    axes = (axis,) if isinstance(axis, int) else axis
+    if ndim == 0 or axes is None or keepdims:
+        shape = gy.shape
+    else:
+        shape = list(gy.shape)
+        for a in sorted(a % ndim for a in axes):
+            shape.insert(a, 1)
+    return gy.reshape(shape)
+
+
+def logsumexp(x, axis: int = 1):
+    """``log(sum(exp(x), axis))`` without overflow, keeping the summed axis.
+
+    ``m + log(sum(exp(x - m)))`` with ``m = max(x, axis)``: the largest term becomes
+    ``exp(0) = 1``, so nothing overflows however large ``x`` is.
+
+    Returns
+    -------
+    array with the shape of ``x`` except 1 along ``axis``
+    """
+    xp = backend.get_array_module(x)
+    m = x.max(axis=axis, keepdims=True)
+    return m + xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+def max_backward_shape(x, axis) -> list:
+    """Shape of ``max(x, axis, keepdims=True)``: the gradient of ``max`` broadcasts from it.
+
+    ``x`` (2, 3, 4), ``axis=1`` -> ``[2, 1, 4]``; ``axis=None`` -> all ones.
+    """
+    if axis is None:
+        axes = range(x.ndim)
+    elif isinstance(axis, int):
+        axes = (axis % x.ndim,)
+    else:
+        axes = tuple(a % x.ndim for a in axis)
+    return [1 if ax in axes else s for ax, s in enumerate(x.shape)]
+
+
+def get_conv_outsize(input_size: int, kernel_size: int, stride: int, pad: int) -> int:
+    """Output length of a convolution along one axis: ``(size + 2 pad - k) // stride + 1``."""
+    return conv_output_size(input_size, kernel_size, stride, pad)
+
+
+def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
+    """Output length of a transposed convolution (deconvolution): ``s (size - 1) + k - 2 p``.
+
+    The inverse of ``get_conv_outsize`` when the stride divides evenly.
+    """
+    return s * (size - 1) + k - 2 * p
+
+
+# -- downloads ----------------------------------------------------------------
+#: Where ``get_file`` keeps downloads: ``~/.dezero``, the folder DeZero uses, so
+#: files a learner already downloaded with DeZero are found again.  Set
+#: ``$DEZERO_CACHE`` (read when this module is imported) or assign
+#: ``framework.autograd.utils.cache_dir`` to use another folder.
+cache_dir = os.environ.get("DEZERO_CACHE") or os.path.join(os.path.expanduser("~"), ".dezero")
+
+
+def show_progress(block_num: int, block_size: int, total_size: int) -> None:
+    """Print a 30-character progress bar (DeZero's ``urlretrieve`` report hook)."""
+    if total_size <= 0:
+        return
+    done = min(block_num * block_size / total_size, 1.0)
+    i = int(done * 30)
+    print(f"\r[{'#' * i}{'.' * (30 - i)}] {done * 100:.2f}%", end="")
+
+
+def get_file(url: str, file_name: str | None = None, *, known_hash: str | None = None) -> str:
+    """Download ``url`` into ``cache_dir`` unless it is already there; return its path.
+
+    As DeZero's ``get_file``, but downloaded with pooch: the file is written under
+    a temporary name and moved into place only when complete (and, with
+    ``known_hash``, only when its checksum matches), so an interrupted or corrupt
+    download never stays in the cache.
+
+    Parameters
+    ----------
+    url : str
+    file_name : str, optional
+        Name in the cache; by default the last part of ``url``.
+    known_hash : str, optional
+        Expected checksum, ``"sha256:<hex>"`` or ``"md5:<hex>"`` (a bare hex string
+        is SHA-256).  A cached file with another checksum is downloaded again.
+
+    Returns
+    -------
+    str
+        Absolute path of the file in the cache.
+
+    Raises
+    ------
+    ImportError
+        When pooch is not installed.
+    ConnectionError
+        When the file is not cached and cannot be downloaded (no network, server
+        error); the message says where to put the file by hand.
+    ValueError
+        When the downloaded file does not match ``known_hash``.
+    """
+    try:
+        import pooch
+    except ImportError as err:
+        raise ImportError("get_file: downloading needs pooch: pip install pooch") from err
+    if file_name is None:
+        file_name = url[url.rfind("/") + 1 :]
+    folder = os.path.abspath(cache_dir)
+    path = os.path.join(folder, file_name)
+    if known_hash is None and os.path.exists(path):
+        return path  # as DeZero: a cached file is used as it is
+    try:
+        return pooch.retrieve(
+            url, known_hash=known_hash, fname=file_name, path=folder, progressbar=False
+        )
+    except ValueError as err:  # pooch: checksum mismatch
+        raise ValueError(f"get_file: {url} was downloaded but is corrupt: {err}") from err
+    except OSError as err:  # requests' errors are OSErrors: no network, server error
+        raise ConnectionError(
+            f"get_file: cannot download {url} ({type(err).__name__}: {err}). "
+            f"Check the network, or download the file by hand and save it as {path}"
+        ) from err

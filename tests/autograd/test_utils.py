@@ -117,3 +117,159 @@ def test_plot_dot_graph_without_graphviz_returns_the_dot_text(tmp_path, monkeypa
     first, rest = text.split("\n", 1)
     assert first == "// " + utils.INSTALL_HINT
     assert rest == get_dot_graph(y)
+
+
+# -- DeZero's NumPy helpers ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("x_shape", "axis", "keepdims", "expected"),
+    [
+        ((2, 3, 4), 1, False, (2, 1, 4)),
+        ((2, 3, 4), (0, 2), False, (1, 3, 1)),
+        ((2, 3, 4), -1, False, (2, 3, 1)),
+        ((2, 3, 4), 1, True, (2, 1, 4)),
+        ((2, 3, 4), None, False, ()),
+        ((), None, False, ()),
+    ],
+)
+def test_reshape_sum_backward_restores_the_summed_axes(x_shape, axis, keepdims, expected, rng):
+    x = rng.standard_normal(x_shape)
+    gy = x.sum(axis=axis, keepdims=keepdims)
+    g = utils.reshape_sum_backward(gy, x_shape, axis, keepdims)
+    assert g.shape == expected
+    np.testing.assert_array_equal(
+        np.broadcast_to(g, x_shape), np.broadcast_to(gy.reshape(expected), x_shape)
+    )
+
+
+def test_reshape_sum_backward_works_on_variables():
+    gy = Variable(np.ones((2, 4)))
+    assert utils.reshape_sum_backward(gy, (2, 3, 4), 1, False).shape == (2, 1, 4)
+
+
+def test_logsumexp_matches_the_plain_formula_and_does_not_overflow(rng):
+    x = rng.standard_normal((4, 5))
+    np.testing.assert_allclose(
+        utils.logsumexp(x, axis=1), np.log(np.exp(x).sum(axis=1, keepdims=True)), rtol=1e-12
+    )
+    big = np.array([[1000.0, 1000.0]])
+    np.testing.assert_allclose(utils.logsumexp(big), [[1000.0 + np.log(2.0)]])
+    assert utils.logsumexp(x, axis=0).shape == (1, 5)
+
+
+@pytest.mark.parametrize(
+    ("axis", "expected"), [(None, [1, 1, 1]), (1, [2, 1, 4]), ((0, 2), [1, 3, 1]), (-1, [2, 3, 1])]
+)
+def test_max_backward_shape(axis, expected):
+    assert utils.max_backward_shape(np.zeros((2, 3, 4)), axis) == expected
+
+
+def test_conv_and_deconv_outsize_and_pair():
+    assert utils.get_conv_outsize(28, 3, 1, 1) == 28
+    assert utils.get_conv_outsize(7, 3, 2, 0) == 3  # floors, as DeZero
+    assert utils.get_deconv_outsize(3, 3, 2, 0) == 7
+    for size, k, s, p in [(4, 3, 1, 0), (5, 4, 2, 1), (9, 3, 3, 0)]:
+        assert utils.get_conv_outsize(utils.get_deconv_outsize(size, k, s, p), k, s, p) == size
+    assert utils.pair(3) == (3, 3)
+    assert utils.pair((2, 5)) == (2, 5)
+    with pytest.raises(ValueError, match="pair"):
+        utils.pair((1, 2, 3))
+
+
+def test_sum_to_is_dezeros_numpy_helper(rng):
+    x = rng.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(utils.sum_to(x, (3, 1)), x.sum(axis=(0, 2))[:, None])
+    np.testing.assert_allclose(utils.sum_to(x, (1, 3, 4)), x.sum(axis=0, keepdims=True))
+
+
+def test_show_progress_prints_a_bar(capsys):
+    utils.show_progress(5, 10, 100)
+    assert capsys.readouterr().out == "\r[###############...............] 50.00%"
+    utils.show_progress(50, 10, 100)
+    assert "100.00%" in capsys.readouterr().out
+
+
+# -- get_file: against a local HTTP server (no network) -----------------------
+@pytest.fixture
+def http_folder(tmp_path):
+    """Serve ``tmp_path / 'www'`` on 127.0.0.1 from a thread; yields (folder, base url)."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setattr(utils, "cache_dir", str(folder))
+    return folder
+
+
+def test_get_file_downloads_once_with_a_checksum(http_folder, cache):
+    pytest.importorskip("pooch")
+    import hashlib
+
+    www, url = http_folder
+    payload = b"0123456789" * 1000
+    (www / "data.bin").write_bytes(payload)
+    sha = hashlib.sha256(payload).hexdigest()
+
+    path = utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}")
+    assert path == str(cache / "data.bin")
+    assert open(path, "rb").read() == payload
+
+    (www / "data.bin").unlink()  # a second call must come from the cache
+    assert utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}") == path
+    assert utils.get_file(url + "data.bin") == path
+
+
+def test_get_file_takes_dezeros_file_name(http_folder, cache):
+    pytest.importorskip("pooch")
+    www, url = http_folder
+    (www / "input.txt").write_text("to be or not to be")
+    path = utils.get_file(url + "input.txt", "shakespear.txt")
+    assert path == str(cache / "shakespear.txt")
+    assert open(path).read() == "to be or not to be"
+
+
+def test_get_file_refuses_a_corrupt_download_and_keeps_nothing(http_folder, cache):
+    pytest.importorskip("pooch")
+    www, url = http_folder
+    (www / "data.bin").write_bytes(b"not what was published")
+    with pytest.raises(ValueError, match="get_file: .*corrupt"):
+        utils.get_file(url + "data.bin", known_hash="sha256:" + "0" * 64)
+    assert not (cache / "data.bin").exists()
+
+
+def test_get_file_without_the_file_or_network_says_where_to_put_it(http_folder, cache):
+    pytest.importorskip("pooch")
+    _, url = http_folder
+    with pytest.raises(ConnectionError, match="get_file: cannot download .*missing.bin") as err:
+        utils.get_file(url + "missing.bin")
+    assert str(cache / "missing.bin") in str(err.value)
+    assert not (cache / "missing.bin").exists()
+
+
+def test_get_file_without_pooch_names_the_package(cache, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pooch", None)
+    with pytest.raises(ImportError, match="pip install pooch"):
+        utils.get_file("http://127.0.0.1:9/x.bin")
