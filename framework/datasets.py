@@ -9,9 +9,14 @@ The four IDX files of a set are looked for, in order, in
 4. ``/usr/share/datasets/fashion-mnist`` (Debian package ``dataset-fashion-mnist``;
    Fashion-MNIST only), then ``~/.cache/framework/<name>/``.
 
-When none has them they are downloaded (each file from the first mirror that works,
-checked against its SHA-256).  If that fails too, Fashion-MNIST falls back to the
-small sample bundled in ``datasets/fashion-mnist-sample/`` and says so.  Parsed
+A folder asked for explicitly (``data_dir``, ``$FRAMEWORK_DATA``) must exist, and
+the first of its two places that holds any of the four files must hold all four:
+otherwise a ``ValueError`` names the folder and the missing files (a typo is never
+ignored, nor created as an empty folder).
+
+When none has them they are downloaded (each file from the first mirror that works
+within a deadline, checked against its SHA-256).  If that fails too, Fashion-MNIST
+falls back to the small sample bundled in ``datasets/fashion-mnist-sample/`` and says so.  Parsed
 arrays are cached as ``.npz`` (never pickle) so the next load takes a fraction of
 a second.
 """
@@ -21,11 +26,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import time
 import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .npzfile import ArraySpec, load_arrays, save_arrays
 
 __all__ = [
     "load_fashion_mnist",
@@ -61,6 +69,7 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 _REPO_DATA = _REPO_ROOT / "datasets"  # only a real folder in a source checkout
 _SAMPLE_DIR = _REPO_DATA / "fashion-mnist-sample"
 _TIMEOUT = (5, 60)  # seconds to connect, seconds between bytes: fail fast when offline
+_DEADLINE = 300  # seconds for one whole file: a mirror trickling bytes cannot hang a load
 
 # Mirrors are tried in turn.  The SHA-256 of each .gz file comes from
 # tensorflow/datasets, tensorflow_datasets/url_checksums/{mnist,fashion_mnist}.txt.
@@ -128,7 +137,7 @@ def load_fashion_mnist(
     one_hot_label : bool
         True: labels as float32 one-hot rows (N, 10); False: int64 class indices (N,).
     data_dir : str or path, optional
-        A folder searched first (and where a download goes).
+        A folder searched first (and where a download goes); it must exist.
     sample : bool
         Load the bundled sample (6,000 training and 1,000 test images) directly.
     download : bool
@@ -159,8 +168,9 @@ def load_mnist(
     """Load MNIST (handwritten digits 0-9); arguments and returns as ``load_fashion_mnist``.
 
     No MNIST sample is bundled: ``sample=True`` raises ``ValueError``, and when the
-    files are neither found nor downloadable a ``FileNotFoundError`` lists the places
-    searched and the mirrors tried.
+    files are neither found nor downloadable a ``FileNotFoundError`` says that MNIST
+    is not installed, lists the places searched and the mirrors tried, and points
+    to ``load_fashion_mnist`` (same signature, works offline).
     """
     return _load("mnist", normalize, flatten, one_hot_label, data_dir, sample, download, verbose)
 
@@ -272,7 +282,9 @@ def _load(name, normalize, flatten, one_hot_label, data_dir, sample, download, v
             )
         folder = _sample_dir()
     else:
-        folder = _find(name, data_dir) or _download_or_fallback(name, data_dir, download, verbose)
+        folder = _find(name, data_dir, download) or _download_or_fallback(
+            name, data_dir, download, verbose
+        )
     raw = _read_cached(name, folder, verbose)
     if verbose:
         n_train, n_test = len(raw["x_train"]), len(raw["x_test"])
@@ -291,15 +303,52 @@ def _load(name, normalize, flatten, one_hot_label, data_dir, sample, download, v
 
 def _search_dirs(name, data_dir):
     """Folders that may hold the four files of ``name``, in the order they are tried."""
-    roots = [Path(p) for p in (data_dir, os.environ.get("FRAMEWORK_DATA")) if p]
-    dirs = [d for root in roots for d in (root / name, root)]
+    dirs = [d for _, root in _explicit_roots(name, data_dir) for d in (root / name, root)]
     return dirs + [_REPO_DATA / name, *_SOURCES[name]["system_dirs"], _user_cache() / name]
 
 
-def _find(name, data_dir):
-    """Return the first folder that holds all four files, or None."""
-    dirs = _search_dirs(name, data_dir)
-    return next((d for d in dirs if all((d / f).is_file() for f in FILES)), None)
+def _explicit_roots(name, data_dir):
+    """``[(origin, folder)]`` for ``data_dir`` and ``$FRAMEWORK_DATA``; each must exist."""
+    roots = [("data_dir", data_dir)] if data_dir is not None else []
+    if os.environ.get("FRAMEWORK_DATA"):
+        roots.append(("$FRAMEWORK_DATA", os.environ["FRAMEWORK_DATA"]))
+    for origin, root in roots:
+        root = Path(root)
+        if not root.is_dir():
+            what = "does not exist" if not root.exists() else "is not a folder"
+            raise ValueError(
+                f"{_caller(name)}: {origin} {root} {what}; expected a folder holding the four "
+                f"files {list(FILES)} (directly or in {name}/), or an empty folder to "
+                "download them into; check the spelling, or create the folder first"
+            )
+    return [(origin, Path(root)) for origin, root in roots]
+
+
+def _find(name, data_dir, download=False):
+    """Return the first folder that holds all four files, or None.
+
+    In a folder asked for explicitly, a partial set is an error, unless the download
+    goes there and will complete it (an interrupted download leaves such a set).
+    """
+    explicit = {d: origin for origin, root in _explicit_roots(name, data_dir)
+                for d in (root / name, root)}  # fmt: skip
+    for d in _search_dirs(name, data_dir):
+        present = [f for f in FILES if (d / f).is_file()]
+        if len(present) == len(FILES):
+            return d
+        if present and d in explicit and not (download and d == _download_target(name, data_dir)):
+            missing = [f for f in FILES if f not in present]
+            raise ValueError(
+                f"{_caller(name)}: the folder {d} (from {explicit[d]}) holds only some of the "
+                f"{_SOURCES[name]['title']} files: missing {missing}; put all four files "
+                "there, or delete the others"
+            )
+    return None
+
+
+def _caller(name):
+    """Name the public loader of ``name`` in error messages: ``load_fashion_mnist``."""
+    return f"load_{name.replace('-', '_')}"
 
 
 def _user_cache():
@@ -317,19 +366,32 @@ def _sample_dir():
     return _SAMPLE_DIR
 
 
-def _download_dir(name, data_dir):
-    """Pick the first writable of data_dir, $FRAMEWORK_DATA, repo datasets/, user cache."""
-    roots = [Path(p) for p in (data_dir, os.environ.get("FRAMEWORK_DATA")) if p]
+def _download_target(name, data_dir):
+    """Where a download goes: ``<root>/<name>`` of the first writable root, or None.
+
+    Roots: data_dir, $FRAMEWORK_DATA, the repository's datasets/ (in a source
+    checkout), the user cache.  Nothing is created here.
+    """
+    roots = [root for _, root in _explicit_roots(name, data_dir)]
     if (_REPO_ROOT / "setup.cfg").is_file() and _REPO_DATA.is_dir():
         roots.append(_REPO_DATA)
-    for root in [*roots, _user_cache()]:
-        try:
-            (root / name).mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(root / name, os.W_OK):
-            return root / name
-    raise _DownloadError(f"no writable folder to download into (tried {roots} and the cache)")
+    for folder in [root / name for root in [*roots, _user_cache()]]:
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+        if existing.is_dir() and os.access(existing, os.W_OK):
+            return folder
+    return None
+
+
+def _download_dir(name, data_dir):
+    """Create and return the folder a download goes to (see ``_download_target``)."""
+    folder = _download_target(name, data_dir)
+    if folder is None:
+        raise _DownloadError("no writable folder to download into")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _DownloadError(f"cannot create {folder}: {err}") from err
+    return folder
 
 
 def _download_or_fallback(name, data_dir, download, verbose):
@@ -354,17 +416,21 @@ def _download_or_fallback(name, data_dir, download, verbose):
         warnings.warn(message, UserWarning, stacklevel=4)
         return _sample_dir()
     raise FileNotFoundError(
-        f"{source['title']} was not found (searched:{searched}) and {why}.\n"
-        f"Put the four files {list(FILES)} in one of these folders or set FRAMEWORK_DATA."
+        f"{_caller(name)}: {source['title']} is not installed here: not found (searched:"
+        f"{searched}) and {why}.\nload_fashion_mnist takes the same arguments and works "
+        "offline (it falls back to a bundled sample): `from framework.datasets import "
+        f"load_fashion_mnist as load_mnist`.\nFor {source['title']}, put the four files "
+        f"{list(FILES)} in one of these folders or set FRAMEWORK_DATA."
     )
 
 
-def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
+def _fetch(name, files, mirrors, folder, verbose=False, timeout=None, deadline=None):
     """Download each file of ``files`` (name -> sha256) into ``folder``, mirror by mirror.
 
-    A mirror that refuses, times out, answers an HTTP error, cuts the transfer or
-    serves bytes with another hash is skipped; pooch writes to a temporary file and
-    keeps it only when the hash matches, so nothing partial is ever left behind.
+    A mirror that refuses, times out, misses the deadline (``_DEADLINE`` seconds for
+    a whole file), answers an HTTP error, cuts the transfer or serves bytes with
+    another hash is skipped; pooch writes to a temporary file and keeps it only
+    when the hash matches, so nothing partial is ever left behind.
     Raises ``_DownloadError`` (an ``OSError``) listing every failed URL.
     """
     try:
@@ -374,7 +440,7 @@ def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel(level if verbose else "WARNING")
-    downloader = pooch.HTTPDownloader(progressbar=verbose, chunk_size=65536, timeout=timeout)
+    downloader = _DeadlineDownloader(timeout or _TIMEOUT, deadline or _DEADLINE, verbose)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         for fname, sha256 in files.items():
@@ -384,7 +450,7 @@ def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
                 try:
                     pooch.retrieve(url, f"sha256:{sha256}", fname, folder, downloader=downloader)
                     break
-                except (OSError, ValueError) as err:  # requests' errors are OSErrors
+                except (OSError, ValueError) as err:  # urllib's errors are OSErrors
                     failures.append(f"{url}: {type(err).__name__}: {err}")
             else:
                 tried = "".join(f"\n    {failure}" for failure in failures)
@@ -394,6 +460,53 @@ def _fetch(name, files, mirrors, folder, verbose=False, timeout=_TIMEOUT):
     finally:
         logger.setLevel(level)
     return folder
+
+
+class _DeadlineDownloader:
+    """A pooch downloader (urllib) with a timeout per read *and* a deadline per file.
+
+    A timeout per read alone lets a mirror that sends one byte a second keep a
+    download going for ever; here each read waits at most what is left of the
+    deadline, and the transfer stops with ``TimeoutError`` once it has passed.
+    """
+
+    def __init__(self, timeout, deadline, verbose=False):
+        self.timeout, self.deadline, self.verbose = timeout, deadline, verbose
+
+    def __call__(self, url, output_file, pooch=None, check_only=False):
+        import urllib.request
+
+        connect, read = self.timeout
+        end = time.monotonic() + self.deadline
+        if self.verbose:
+            print(f"downloading {url}", flush=True)
+        with urllib.request.urlopen(url, timeout=min(connect, self.deadline)) as response:
+            declared, done = response.length, 0  # length: None without Content-Length
+            sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+            with open(output_file, "wb") as out:
+                while True:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(
+                            "the download was not complete after the deadline of "
+                            f"{self.deadline} s ({done} of {declared or '?'} bytes)"
+                        )
+                    if sock is not None:
+                        sock.settimeout(min(read, left))
+                    try:
+                        chunk = response.read1(1 << 16)
+                    except TimeoutError:
+                        if time.monotonic() < end:
+                            raise TimeoutError(f"no data for {read} s") from None
+                        continue  # the deadline has passed: say so above
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    done += len(chunk)
+        if declared is not None and done < declared:
+            raise OSError(
+                f"IncompleteRead: the connection closed after {done} of {declared} bytes"
+            )
 
 
 def _read_cached(name, folder, verbose):
@@ -407,10 +520,7 @@ def _read_cached(name, folder, verbose):
     arrays = _read_folder(folder)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, stamp=np.array(stamp), **arrays)
-        os.replace(tmp, cache)  # atomic: a reader never sees half a cache
+        save_arrays(cache, {"stamp": np.array(stamp), **arrays}, owner=_caller(name))  # atomic
     except OSError as err:
         if verbose:
             print(f"(could not write the cache {cache}: {err}; continuing without it)")
@@ -426,21 +536,33 @@ def _cache_path(name, folder):
     return _user_cache() / f"{name}-{key}.npz"
 
 
+_CACHE_SPECS = {  # what a cache must hold (``load_arrays`` checks it from the headers)
+    "stamp": None,
+    "x_train": ArraySpec((None, 784), np.uint8),
+    "t_train": ArraySpec((None,), np.uint8),
+    "x_test": ArraySpec((None, 784), np.uint8),
+    "t_test": ArraySpec((None,), np.uint8),
+}
+
+
 def _load_cache(cache, stamp):
-    """Return the arrays of a valid cache of the same files, else None (rebuild it)."""
+    """Return the arrays of a valid cache of the same files, else None (rebuild it).
+
+    Valid: a regular, readable ``.npz`` of the right names, shapes and dtypes (all
+    checked before its arrays are read), the same stamp, as many labels as
+    images, and labels 0..9.
+    """
     try:
-        with np.load(cache, allow_pickle=False) as z:
-            if str(z["stamp"]) != stamp:
-                return None
-            arrays = {key: z[key] for key in FILES.values()}
-    except Exception:  # missing, truncated, not a zip, wrong keys: all mean "rebuild"
+        arrays = load_arrays(cache, "_load_cache", expected=_CACHE_SPECS)
+    except (OSError, ValueError):  # missing, truncated, not a zip, wrong arrays: rebuild
         return None
-    shapes_ok = all(
-        arrays[x].shape[1:] == (784,) and arrays[t].shape == arrays[x].shape[:1]
-        for x, t in (("x_train", "t_train"), ("x_test", "t_test"))
+    if "stamp" not in arrays or str(arrays.pop("stamp")) != stamp:
+        return None
+    counts_ok = all(
+        len(arrays[x]) == len(arrays[t]) for x, t in (("x_train", "t_train"), ("x_test", "t_test"))
     )
-    uint8 = all(a.dtype == np.uint8 for a in arrays.values())
-    return arrays if shapes_ok and uint8 else None
+    labels_ok = all(arrays[t].max(initial=0) <= 9 for t in ("t_train", "t_test"))
+    return arrays if counts_ok and labels_ok else None
 
 
 def _read_folder(folder):

@@ -1,81 +1,296 @@
 """Weights files: ``.npz`` written atomically and read back with every array checked.
 
-Both kinds of net use these three functions: ``Sequential.save``/``load`` and the
-autograd ``Layer.save_weights``/``load_weights``.  Nothing here uses pickle
-(``allow_pickle=False``), a failed save leaves any old file intact, and a file
-that does not match is refused before anything is changed.
+Both kinds of net use these functions: ``Sequential.save``/``load`` and the
+autograd ``Layer.save_weights``/``load_weights``; the data-set cache too.
+
+Saving: the arrays go to a temporary file next to the target, which then
+replaces it in one step (``os.replace``).  A save that fails (full disk,
+read-only folder, Ctrl-C halfway) leaves the previous file intact and no
+temporary file behind; the error names the path asked for.
+
+Loading treats the file as untrusted.  Before a single array byte is
+decompressed it checks that the path is a regular file (a FIFO would block),
+that every member is an uncompressed or deflated ``.npy`` whose header
+(shape, dtype) agrees with the size the archive declares, that no member holds
+Python objects (nothing here uses pickle), that the total stays under
+``max_bytes``, and, when the caller says what it expects, every name, shape and
+dtype.  A crafted archive (a zip bomb, a header declaring 10^12 elements) is
+thus refused with a ``ValueError`` instead of filling the memory, and the zip
+CRC of every member is checked as it is read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-import tempfile
+import secrets
+import stat
+import struct
 import zipfile
+import zlib
+from typing import NamedTuple
 
 import numpy as np
 
 from .backend import to_cpu
 
-__all__ = ["save_arrays", "load_arrays", "mismatches"]
+__all__ = ["ArraySpec", "DEFAULT_MAX_BYTES", "save_arrays", "load_arrays", "mismatches"]
+
+DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB of arrays: VGG16's float32 weights (553 MB) fit
+_NPY_MAGIC = b"\x93NUMPY"
+_CHUNK = 1 << 18  # bytes read at a time, as numpy's BUFFER_SIZE
+# What a damaged archive can raise while it is parsed: all of it means "unreadable".
+_READ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    NotImplementedError,  # zipfile: an unknown compression method
+    RuntimeError,  # zipfile: "File ... is encrypted"
+    OverflowError,
+    SyntaxError,  # a .npy header that is not a Python literal
+)
 
 
-def save_arrays(path, arrays: dict) -> None:
+class ArraySpec(NamedTuple):
+    """What an array must look like: ``shape`` (``None`` for "any size") and ``dtype``.
+
+    Used as a value of ``load_arrays(..., expected=)`` or ``mismatches`` targets for a
+    parameter whose shape is only partly known, e.g. the ``W`` of a lazily sized
+    ``Linear(10)``: ``ArraySpec((None, 10), np.float32)``.
+    """
+
+    shape: tuple
+    dtype: object
+
+
+class _RefusedError(ValueError):
+    """A file that parses but must not be loaded; the text is the reason."""
+
+
+class _MismatchError(ValueError):
+    """A readable file whose names, shapes or dtypes differ from the expected ones."""
+
+
+def save_arrays(path, arrays: dict, owner: str = "save_arrays") -> None:
     """Write ``arrays`` (name -> array, CuPy ones copied to the host) to ``path`` atomically.
 
-    The arrays go to a temporary file in the same folder, which then replaces
-    ``path`` in one step (``os.replace``): a crash never leaves a half-written file.
+    The arrays go to a temporary file in the same folder (created with the usual
+    permissions, ``0o666`` less the umask, like any other output), which then
+    replaces ``path`` in one step: a crash never leaves a half-written file.
+
+    Raises
+    ------
+    OSError
+        Of the same kind (``PermissionError``, ...) as the failure, naming ``owner``
+        and ``path``; a previous file at ``path`` is then unchanged and no temporary
+        file is left.
     """
     arrays = {k: to_cpu(v) for k, v in arrays.items()}
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(
-        dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".npz"
-    )
+    tmp = None
     try:
+        fd, tmp = _create_temp(path)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as err:
+        if tmp is not None and os.path.lexists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError):
+            why = err.strerror or str(err)
+            message = (
+                f"{owner}: could not write {path} ({why}); any previous file there is unchanged"
+            )
+            raise (OSError(err.errno, message) if err.errno else OSError(message)) from err
         raise
 
 
-def load_arrays(path, owner: str) -> dict:
+def _create_temp(path):
+    """Create a new, empty hidden file next to ``path``; return ``(fd, name)``."""
+    folder, base = os.path.split(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp  # the umask applies, as for open()
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+
+
+def load_arrays(
+    path, owner: str, expected: dict | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> dict:
     """Read every array of the ``.npz`` file ``path``; ``owner`` names the caller in errors.
+
+    Parameters
+    ----------
+    path : str or path
+    owner : str
+        The function to name in error messages, e.g. ``"Sequential.load"``.
+    expected : dict, optional
+        Name -> array, ``ArraySpec`` or ``None`` (anything, may be absent).  When
+        given, the file's names, shapes and dtypes are compared (see
+        ``mismatches``) from the headers, before any array is read.
+    max_bytes : int or None
+        Refuse a file whose arrays declare more bytes than this in all (None: no cap).
 
     Raises
     ------
     FileNotFoundError
         When there is no such file.
     ValueError
-        When the file is not a readable ``.npz`` of named arrays (truncated,
-        corrupt, a bare ``.npy``, or holding pickled objects).
+        When the path is not a regular file, or not a readable ``.npz`` of named
+        arrays (truncated, corrupt, a bare ``.npy``, holding pickled objects, or
+        declaring more than ``max_bytes``), or does not match ``expected``.
     """
     path = os.fspath(path)
+    f = _open_regular(path, owner)
     try:
-        data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):  # np.save wrote one bare array, no names
-            raise ValueError("it holds a single array (.npy), not named arrays")
-        with data:
-            return {k: data[k] for k in data.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        with f:
+            if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:  # np.save wrote one bare array
+                raise _RefusedError("it holds a single array (.npy), not named arrays")
+            f.seek(0)
+            with zipfile.ZipFile(f) as zf, contextlib.ExitStack() as members:
+                headers = _read_headers(zf, max_bytes, members)
+                if expected is not None:
+                    specs = {k: ArraySpec(h[2], h[3]) for k, h in headers.items()}
+                    problems = mismatches(expected, specs)
+                    if problems:
+                        raise _MismatchError("; ".join(problems))
+                return {k: _read_data(*h) for k, h in headers.items()}
+    except _MismatchError as err:
+        raise ValueError(f"{owner}: {path} does not match what {owner} expects: {err}") from None
+    except _RefusedError as err:
+        raise ValueError(f"{owner}: {path} is not a readable .npz weights file ({err})") from None
+    except _READ_ERRORS as err:
+        raise _unreadable(owner, path, err) from err
+
+
+def _unreadable(owner, path, err):
+    return ValueError(
+        f"{owner}: {path} is not a readable .npz weights file ({type(err).__name__}: {err}); "
+        "it may be truncated or corrupt, save it again"
+    )
+
+
+def _open_regular(path, owner):
+    """Open ``path`` for reading if it is a regular file; never block on a FIFO."""
+    mode = os.stat(path).st_mode  # FileNotFoundError as usual
+    if not stat.S_ISREG(mode):
         raise ValueError(
-            f"{owner}: {path} is not a readable .npz weights file ({err}); "
-            "it may be truncated or corrupt, save it again"
-        ) from err
+            f"{owner}: {path} is not a regular file (it is {_kind(mode)}); "
+            "expected an .npz file written by save"
+        )
+    # O_NONBLOCK: should a FIFO replace the file after the check, open() still returns
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{owner}: {path} is not a regular file (it is {_kind(mode)})")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode):
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ]
+    return next((text for test, text in kinds if test(mode)), "not a plain file")
+
+
+def _read_headers(zf, max_bytes, members):
+    """Check every member from the central directory and its ``.npy`` header alone.
+
+    Returns name -> (open member, its quoted name, shape, dtype, fortran_order),
+    each member left open (in the ExitStack ``members``) just after its header:
+    only the first bytes of each member are decompressed here.
+    """
+    headers, total = {}, 0
+    for info in zf.infolist():
+        member = repr(info.filename)
+        if not info.filename.endswith(".npy"):
+            raise _RefusedError(f"member {member} is not a .npy array")
+        key = info.filename[: -len(".npy")]
+        if key in headers:
+            raise _RefusedError(f"member {member} appears twice")
+        if info.flag_bits & 0x1:
+            raise _RefusedError(f"member {member} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _RefusedError(f"member {member} uses compression method {info.compress_type}")
+        total += info.file_size
+        if max_bytes is not None and total > max_bytes:
+            raise _RefusedError(
+                f"with member {member} its arrays declare {total} bytes, more than "
+                f"max_bytes={max_bytes}; pass a larger max_bytes if you trust this file"
+            )
+        m = members.enter_context(zf.open(info))
+        version = np.lib.format.read_magic(m)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(m)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(m)
+        else:
+            raise _RefusedError(f"member {member} is .npy format {version}, expected 1.0 or 2.0")
+        if dtype.hasobject:
+            raise _RefusedError(
+                f"Object arrays cannot be loaded: member {member} holds Python objects "
+                f"(dtype {dtype}), which only pickle could read, and pickle is never used"
+            )
+        nbytes = math.prod(shape) * dtype.itemsize
+        if m.tell() + nbytes != info.file_size:
+            raise _RefusedError(
+                f"member {member} declares shape {shape} {dtype} ({nbytes} bytes) but the "
+                f"archive says it holds {info.file_size - m.tell()} bytes of data"
+            )
+        headers[key] = (m, member, shape, dtype, fortran_order)
+    return headers
+
+
+def _read_data(m, member, shape, dtype, fortran_order):
+    """Read the array that follows the header; its size was checked, its CRC is at the end.
+
+    As ``numpy.lib.format.read_array`` does for a file that is not a real file:
+    in chunks, into an array allocated once from the checked header.
+    """
+    array = np.ndarray(math.prod(shape), dtype=dtype)  # np.empty turns "S0" into "S1"
+    if array.nbytes:
+        buffer = memoryview(array.view(np.uint8))
+        pos = 0
+        while pos < array.nbytes:
+            n = m.readinto(buffer[pos : pos + _CHUNK])  # the last read checks the zip CRC
+            if not n:
+                raise _RefusedError(f"member {member} ends before its data does")
+            pos += n
+    if fortran_order:
+        return array.reshape(shape[::-1]).transpose()
+    return array.reshape(shape)
 
 
 def mismatches(targets: dict, loaded: dict) -> list:
     """Describe how ``loaded`` differs from ``targets`` (names, shapes, dtypes); [] if it fits.
 
-    A target of ``None`` (a parameter not sized yet) may be absent and takes any shape.
+    ``loaded`` values are arrays or anything with ``shape`` and ``dtype``.  A target
+    is an array (same shape and dtype wanted), an ``ArraySpec`` (``None`` in its
+    shape takes any size), or ``None`` (a parameter not sized yet, whose layer gives
+    no spec: it may be absent and takes anything).  A target not sized yet (None,
+    or a spec with a ``None`` size) may be absent: a model saved before its first
+    call has no such array.
     """
     problems = []
-    missing = sorted(k for k, v in targets.items() if k not in loaded and v is not None)
+    missing = sorted(k for k, v in targets.items() if k not in loaded and not _lazy(v))
     unexpected = sorted(set(loaded) - set(targets))
     if missing:
         problems.append(f"missing {missing}")
@@ -83,8 +298,28 @@ def mismatches(targets: dict, loaded: dict) -> list:
         problems.append(f"unexpected {unexpected}")
     for k in sorted(set(targets) & set(loaded)):
         want, got = targets[k], loaded[k]
-        if want is not None and (want.shape != got.shape or want.dtype != got.dtype):
+        if want is not None and not _fits(want, got):
             problems.append(
-                f"{k}: expected {want.shape} {want.dtype}, got {got.shape} {got.dtype}"
+                f"{k}: expected {_shape_text(want.shape)} {np.dtype(want.dtype)}, "
+                f"got {tuple(got.shape)} {got.dtype}"
             )
     return problems
+
+
+def _lazy(target):
+    """Tell whether ``target`` is not sized yet (None, or a spec with a None size)."""
+    return target is None or (isinstance(target, ArraySpec) and None in tuple(target.shape))
+
+
+def _fits(want, got):
+    if np.dtype(want.dtype) != got.dtype or len(want.shape) != len(got.shape):
+        return False
+    return all(w is None or w == g for w, g in zip(want.shape, got.shape, strict=True))
+
+
+def _shape_text(shape):
+    """``(None, 10)`` as ``(?, 10)``: a size not known yet takes any value."""
+    if all(n is not None for n in shape):
+        return str(tuple(shape))
+    texts = ["?" if n is None else str(n) for n in shape]
+    return "(" + ", ".join(texts) + ("," if len(texts) == 1 else "") + ")"

@@ -10,11 +10,13 @@ import gzip
 import hashlib
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -93,11 +95,13 @@ def isolated(monkeypatch, tmp_path):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.files``; ``/cut/...`` declares the full length but sends half."""
+    """Serves ``server.files``; ``/cut/...`` declares the full length but sends half;
+    ``/slow/...`` sends one byte every 50 ms (for at most 10 s)."""
 
     def do_GET(self):
         self.server.log.append(self.path)
-        body = self.server.files.get(self.path.replace("/cut/", "/good/"))
+        good = self.path.replace("/cut/", "/good/").replace("/slow/", "/good/")
+        body = self.server.files.get(good)
         if body is None:
             self.send_error(404)
             return
@@ -108,6 +112,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if self.path.startswith("/slow/"):
+            self.close_connection = True
+            for byte in body[:200]:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up: good
+                    return
+                time.sleep(0.05)
             return
         self.wfile.write(body)
 
@@ -287,12 +301,37 @@ def test_fetch_cut_halfway_leaves_no_partial_file(server, served_set, tmp_path):
     assert not (tmp_path / "dl").exists()  # no file, not even an empty folder
 
 
+def test_a_mirror_trickling_bytes_is_stopped_by_the_deadline(server, served_set, tmp_path):
+    _, hashes = served_set
+    start = time.monotonic()
+    with pytest.raises(
+        OSError,
+        match=r"(?s)every mirror failed.*/slow/train-images.*TimeoutError.*deadline of 0\.5 s",
+    ):
+        datasets._fetch(
+            "tiny", hashes, [f"{server.url}/slow/"], tmp_path / "dl", FAST, deadline=0.5
+        )
+    assert time.monotonic() - start < 3  # per read (5 s) it would have gone on for ever
+    assert not (tmp_path / "dl").exists()  # no partial file, no empty folder
+
+
+def test_the_deadline_is_per_file_and_fast_mirrors_finish(
+    server, served_set, tmp_path, monkeypatch
+):
+    _, hashes = served_set
+    monkeypatch.setattr(datasets, "_DEADLINE", 0.5)
+    mirrors = [f"{server.url}/slow/", f"{server.url}/good/"]
+    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
+    assert sorted(os.listdir(folder)) == sorted(FILES)
+
+
 def test_load_downloads_into_data_dir_then_reuses_it(isolated, server, served_set, monkeypatch):
     arrays, hashes = served_set
     source = datasets._SOURCES["fashion-mnist"]
     monkeypatch.setitem(source, "sha256", tuple(hashes[fname] for fname in FILES))
     monkeypatch.setitem(source, "mirrors", [f"{server.url}/good/"])
     monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    (isolated / "data").mkdir()  # an explicit data_dir must exist (a typo is never created)
     (x, t), (x_test, t_test) = load_fashion_mnist(
         normalize=False, data_dir=isolated / "data", verbose=False
     )
@@ -335,7 +374,8 @@ def test_fashion_falls_back_to_the_sample_and_says_so(isolated, dead_url, monkey
 def test_mnist_failure_lists_places_and_mirrors(isolated, dead_url, monkeypatch):
     monkeypatch.setitem(datasets._SOURCES["mnist"], "mirrors", [dead_url])
     monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
-    with pytest.raises(FileNotFoundError, match="MNIST was not found") as info:
+    (isolated / "mine").mkdir()
+    with pytest.raises(FileNotFoundError, match="load_mnist: MNIST is not installed here") as info:
         load_mnist(data_dir=isolated / "mine", verbose=False)
     message = str(info.value)
     assert str(isolated / "mine" / "mnist") in message
@@ -343,6 +383,24 @@ def test_mnist_failure_lists_places_and_mirrors(isolated, dead_url, monkeypatch)
     assert f"{dead_url}train-images-idx3-ubyte.gz" in message
     with pytest.raises(ValueError, match=r"no MNIST sample is bundled.*load_fashion_mnist"):
         load_mnist(sample=True)
+
+
+def test_mnist_offline_says_it_is_not_installed_and_points_to_fashion(isolated, dead_url,
+                                                                   monkeypatch):  # fmt: skip
+    monkeypatch.setitem(datasets._SOURCES["mnist"], "mirrors", [dead_url])
+    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    for download in (False, True):
+        with pytest.raises(FileNotFoundError) as info:
+            load_mnist(download=download, verbose=False)
+        message = str(info.value)
+        assert message.startswith("load_mnist: MNIST is not installed here")
+        assert "load_fashion_mnist takes the same arguments and works offline" in message
+        assert "FRAMEWORK_DATA" in message
+    assert dead_url in message  # the mirror tried is named
+    # ... and the advice holds: the same call on Fashion-MNIST works with no network
+    with pytest.warns(UserWarning, match="bundled SAMPLE"):
+        (x, t), _ = load_fashion_mnist(download=False, verbose=False)
+    assert x.shape == (6000, 784)
 
 
 def test_import_does_not_need_pooch():
@@ -373,6 +431,63 @@ def test_search_order(isolated, monkeypatch):
         assert len(x) == n, f"expected the set in {folder}"
         for fname in FILES:
             (folder / fname).unlink()
+
+
+@pytest.mark.parametrize("where", ["data_dir", "env"])
+def test_explicit_folder_that_does_not_exist_is_an_error_not_created(isolated, monkeypatch, where):
+    typo = isolated / "dtaa"
+    make_set(isolated / "xdg" / "framework" / "fashion-mnist")  # a valid set elsewhere
+    kwargs = {"data_dir": typo} if where == "data_dir" else {}
+    if where == "env":
+        monkeypatch.setenv("FRAMEWORK_DATA", str(typo))
+    origin = "data_dir" if where == "data_dir" else r"\$FRAMEWORK_DATA"
+    with pytest.raises(
+        ValueError, match=rf"load_fashion_mnist: {origin} {re.escape(str(typo))} does not exist"
+    ):
+        load_fashion_mnist(verbose=False, **kwargs)
+    assert not typo.exists()
+    typo.write_text("a file, not a folder")
+    with pytest.raises(ValueError, match=r"dtaa is not a folder; expected a folder holding"):
+        load_fashion_mnist(verbose=False, **kwargs)
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_explicit_folder_with_only_some_files_is_an_error(
+    isolated, monkeypatch, download, dead_url
+):
+    monkeypatch.setitem(datasets._SOURCES["fashion-mnist"], "mirrors", [dead_url])
+    make_set(isolated / "xdg" / "framework" / "fashion-mnist")  # a valid set elsewhere
+    folder = isolated / "data"
+    make_set(folder)
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    (folder / "train-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(
+        ValueError,
+        match=rf"load_fashion_mnist: the folder {re.escape(str(folder))} \(from data_dir\) holds "
+        r"only some of the Fashion-MNIST files: missing \['train-images-idx3-ubyte\.gz', "
+        r"'t10k-labels-idx1-ubyte\.gz'\]",
+    ):
+        load_fashion_mnist(data_dir=folder, download=download, verbose=False)
+    monkeypatch.setenv("FRAMEWORK_DATA", str(folder))
+    with pytest.raises(ValueError, match=r"\(from \$FRAMEWORK_DATA\) holds only some"):
+        load_mnist(download=download, verbose=False)
+
+
+def test_partial_download_folder_is_completed_by_the_download(isolated, server, served_set,
+                                                              monkeypatch):  # fmt: skip
+    arrays, hashes = served_set
+    source = datasets._SOURCES["fashion-mnist"]
+    monkeypatch.setitem(source, "sha256", tuple(hashes[fname] for fname in FILES))
+    monkeypatch.setitem(source, "mirrors", [f"{server.url}/good/"])
+    folder = isolated / "data" / "fashion-mnist"  # where an interrupted download left 1 file
+    folder.mkdir(parents=True)
+    first = next(iter(FILES))
+    (folder / first).write_bytes(server.files[f"/good/{first}"])
+    with pytest.raises(ValueError, match=r"holds only some"):
+        load_fashion_mnist(data_dir=isolated / "data", download=False, verbose=False)
+    (x, _), _ = load_fashion_mnist(normalize=False, data_dir=isolated / "data", verbose=False)
+    np.testing.assert_array_equal(x, arrays["x_train"].reshape(30, 784))
+    assert f"/good/{first}" not in server.log  # only the missing files were fetched
 
 
 def test_system_folder_is_cached_in_the_user_cache(isolated, monkeypatch):
@@ -429,6 +544,28 @@ def test_cache_with_wrong_arrays_is_ignored(isolated):
     arrays["x_train"] = arrays["x_train"][:, :100]  # right stamp, wrong shape
     with open(cache, "wb") as f:
         np.savez(f, **arrays)
+    (x, _), _ = load_fashion_mnist(data_dir=folder, verbose=False)
+    assert x.shape == (20, 784)
+
+
+def test_cache_with_labels_out_of_range_is_ignored(isolated):
+    folder = isolated / "data"
+    arrays = make_set(folder)
+    load_fashion_mnist(data_dir=folder, verbose=False)
+    cache = folder / "fashion-mnist.npz"
+    with np.load(cache, allow_pickle=False) as z:
+        cached = dict(z)
+    cached["t_test"] = np.full_like(cached["t_test"], 12)  # right stamp, labels out of 0..9
+    with open(cache, "wb") as f:
+        np.savez(f, **cached)
+    _, (_, t_test) = load_fashion_mnist(data_dir=folder, verbose=False)
+    np.testing.assert_array_equal(t_test, arrays["t_test"])  # rebuilt from the IDX files
+
+
+def test_cache_that_is_a_fifo_or_a_bomb_is_ignored_without_blocking(isolated):
+    folder = isolated / "data"
+    make_set(folder)
+    os.mkfifo(folder / "fashion-mnist.npz")  # reading it would block for ever
     (x, _), _ = load_fashion_mnist(data_dir=folder, verbose=False)
     assert x.shape == (20, 784)
 
