@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import os
 import sys
 
@@ -104,7 +105,15 @@ def shop(
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train ``args.model`` on Fashion-MNIST; write weights, curves and history to ``args.out``."""
+    """Train ``args.model`` on Fashion-MNIST; write weights, curves and history to ``args.out``.
+
+    Everything that can be checked is checked before the data is loaded: the
+    options (by the parser), the output folder (a writable folder, created if
+    missing) and the data folder.  The net is saved before it is evaluated, so
+    Ctrl-C during training (which stops it) or during the evaluation never loses
+    it.  Returns 0, 130 after Ctrl-C, 1 when training diverged or saving
+    failed, 2 for a bad option.
+    """
     from .trainer import Trainer
 
     builder = MODELS[args.model]
@@ -118,6 +127,14 @@ def train(args: argparse.Namespace) -> int:
         else:
             print(f"error: --hidden does not apply to --model {args.model}", file=sys.stderr)
             return 2
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        print(f"error: --data-dir {args.data_dir}: no such folder", file=sys.stderr)
+        return 2
+    out = args.out or os.path.join("runs", args.model)
+    problem = _unwritable(out)
+    if problem:
+        print(f"error: --out {out}: {problem}", file=sys.stderr)
+        return 2
     try:
         device = default_device() if not args.gpu else (require_cupy() and "gpu")
     except (RuntimeError, ValueError) as err:
@@ -128,29 +145,28 @@ def train(args: argparse.Namespace) -> int:
     net = builder(rng=rng, **options)
     if device == "gpu":
         net.to_gpu()  # only the weights move; the Trainer copies each mini-batch over
-    opt_class, default_lr = OPTIMIZERS[args.optimizer]
-    lr = default_lr if args.lr is None else args.lr
+    lr = OPTIMIZERS[args.optimizer][1] if args.lr is None else args.lr
     print(
         f"model: {args.model}, optimizer: {args.optimizer} (lr {lr}), "
         f"epochs: {args.epochs}, batch size: {args.batch_size}, device: {device}"
     )
     if not args.quiet:
         net.summary(x_train.shape[1:])
-    optimizer = opt_class(lr=lr)
-    if args.weight_decay:
-        optimizer.add_hook(optimizers.WeightDecay(args.weight_decay))
     trainer = Trainer(
         net,
-        optimizer,
         x_train,
         t_train,
         x_test,
         t_test,
         epochs=args.epochs,
-        batch_size=args.batch_size,
-        rng=rng,
+        mini_batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        optimizer_param={"lr": lr},
         verbose=not args.quiet,
+        rng=rng,
     )
+    if args.weight_decay:
+        trainer.optimizer.add_hook(optimizers.WeightDecay(args.weight_decay))
     try:
         history = trainer.train()
     except FloatingPointError as err:
@@ -158,18 +174,35 @@ def train(args: argparse.Namespace) -> int:
         return 1
     if trainer.interrupted:
         print("interrupted: saving the net as trained so far")
-    print(
-        f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
-        f"test accuracy {net.accuracy(x_test, t_test):.4f}"
-    )
-    out = args.out or os.path.join("runs", args.model)
-    _save_run(net, history, out)
-    if type(net.layers[0]).__name__ == "Convolution":  # a CNN: show what its filters learned
-        from .plot import plot_filters
+    try:
+        _save_run(net, history, out)
+    except OSError as err:
+        print(f"error: could not save the run in {out}: {err}", file=sys.stderr)
+        return 1
+    try:
+        print(
+            f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
+            f"test accuracy {net.accuracy(x_test, t_test):.4f}"
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted during the evaluation; the net is saved in {out}")
+        return 130
+    return 130 if trainer.interrupted else 0
 
-        plot_filters(net.layers[0], path=os.path.join(out, "filters.png"))
-        print(f"filters  {os.path.join(out, 'filters.png')}")
-    return 0
+
+def _unwritable(out: str) -> str | None:
+    """Return why ``out`` cannot take the run's files (creating it if missing), or None."""
+    import tempfile
+
+    if os.path.exists(out) and not os.path.isdir(out):
+        return "is a file, not a folder; pick a folder for weights.npz, curves.png, history.json"
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        return f"cannot write there ({err.strerror or err}); pick a writable folder"
+    return None
 
 
 def _load_data(args: argparse.Namespace):
@@ -189,26 +222,64 @@ def _load_data(args: argparse.Namespace):
 
 
 def _save_run(net, history: dict, out: str) -> None:
-    """Write ``weights.npz``, ``curves.png`` and ``history.json`` to ``out``; print the paths."""
-    from .plot import plot_history
+    """Write ``weights.npz``, ``history.json``, ``curves.png`` (and a CNN's ``filters.png``).
+
+    The weights come first, as the most precious; every file is written
+    atomically (a temporary file, then ``os.replace``), so an error or Ctrl-C
+    never leaves a half-written file and keeps any older one.
+    """
+    from .plot import plot_filters, plot_history, write_atomically
 
     os.makedirs(out, exist_ok=True)
-    weights, curves, log = (
-        os.path.join(out, n) for n in ("weights.npz", "curves.png", "history.json")
+    weights, log, curves, filters = (
+        os.path.join(out, n) for n in ("weights.npz", "history.json", "curves.png", "filters.png")
     )
     net.save(weights)
+    text = json.dumps(history).encode()
+    write_atomically(log, lambda f: f.write(text))
     plot_history(history, curves)
-    with open(log, "w") as f:
-        json.dump(history, f)
-    print(f"weights  {weights}\ncurves   {curves}\nhistory  {log}")
+    print(f"weights  {weights}\nhistory  {log}\ncurves   {curves}")
+    if type(net.layers[0]).__name__ == "Convolution":  # a CNN: show what its filters learned
+        plot_filters(net.layers[0], path=filters)
+        print(f"filters  {filters}")
 
 
 def _positive_int(text: str) -> int:
     """Parse a positive integer command-line value."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
+
+
+def _seed(text: str) -> int:
+    """Parse a seed: an integer from 0 up (what ``numpy.random.default_rng`` takes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def _rate(zero_allowed: bool):
+    """Return a parser of a finite number above 0 (or at least 0 if ``zero_allowed``)."""
+    bound = ">= 0" if zero_allowed else "> 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= 0 if zero_allowed else value > 0)):
+            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--lr",
-        type=float,
+        type=_rate(zero_allowed=False),
         default=None,
         help="learning rate (default: 0.1 for sgd, 0.001 for adam and rmsprop, 0.01 otherwise)",
     )
@@ -273,14 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--weight-decay",
-        type=float,
+        type=_rate(zero_allowed=True),
         default=0.0,
         metavar="RATE",
         help="L2 weight decay: adds RATE * W to every gradient (default: %(default)s)",
     )
     p.add_argument("--out", default=None, help="output folder (default: runs/<model>)")
     p.add_argument(
-        "--seed", type=int, default=0, help="seed of weights and shuffling (default: %(default)s)"
+        "--seed",
+        type=_seed,
+        default=0,
+        help="seed of weights and shuffling (default: %(default)s)",
     )
     p.add_argument(
         "--data-dir",

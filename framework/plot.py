@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from .backend import get_array_module, to_cpu
+from .trainer import compare_optimizers  # the experiment lives with the training loop
 
 __all__ = [
     "smooth",
@@ -65,10 +66,47 @@ def _show_inline_in_ipython(figure_class) -> None:
 
 
 def _finish(fig, path):
-    """Save ``fig`` to ``path`` when one is given (the format follows the suffix)."""
+    """Save ``fig`` to ``path`` when one is given (the format follows the suffix), atomically."""
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=100)
+        path = os.fspath(path)
+        fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+        write_atomically(path, lambda f: fig.savefig(f, format=fmt, dpi=100))
     return fig
+
+
+def write_atomically(path, write) -> None:
+    """Call ``write(file)`` on a temporary file next to ``path``, then put it at ``path``.
+
+    The temporary file lives in the same folder, so ``os.replace`` swaps it in
+    as one step: an error or a Ctrl-C while writing (a full disk, say) leaves the
+    previous ``path`` as it was and no half-written file behind.  The new file
+    gets the usual permissions (0666 less the umask), like a file opened with
+    ``open(path, "w")``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    write : callable
+        Gets a binary file object open for writing.
+    """
+    import tempfile
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def smooth(values, window: int | None = None):
@@ -384,45 +422,6 @@ def plot_activation_histograms(activations: dict, bins: int = 30, value_range=No
         ax.set_title(name, fontsize=9)
     axes[0].set_ylabel("count")
     return _finish(fig, path)
-
-
-def compare_optimizers(
-    net, optimizers: dict, x, t, iters: int = 200, batch_size: int = 128, rng=None
-) -> dict:
-    """Train a copy of ``net`` with each optimizer on the same mini-batches; return the losses.
-
-    Every copy starts from the same weights (``net`` itself is left untouched) and
-    sees the same sequence of batches, so the curves differ only by the update rule.
-
-    Parameters
-    ----------
-    net : Sequential
-    optimizers : dict
-        Name -> optimizer, e.g. ``{"SGD": SGD(0.01), "Adam": Adam()}``.
-    x, t : arrays
-        Training data.
-    iters, batch_size : int
-    rng : numpy.random.Generator, optional
-        Draws the batches.
-
-    Returns
-    -------
-    dict
-        Name -> list of ``iters`` training losses.
-    """
-    import copy
-
-    rng = np.random.default_rng(0) if rng is None else rng
-    batches = [rng.choice(len(x), batch_size, replace=False) for _ in range(iters)]
-    losses = {}
-    for name, opt in optimizers.items():
-        copy_net = copy.deepcopy(net)
-        losses[name] = []
-        for idx in batches:
-            losses[name].append(copy_net.loss(x[idx], t[idx], train=True))
-            copy_net.backward()
-            opt.update(copy_net.params, copy_net.grads)
-    return losses
 
 
 def plot_optimizer_comparison(losses: dict, window: int | None = None, path=None):

@@ -1,25 +1,97 @@
 """Trainer: the training loop of the book's chapter 6, with a progress bar and a history.
 
-One epoch shuffles the training set with a seeded generator and visits every
-sample exactly once, ``batch_size`` at a time (the last batch may be shorter).
-For each mini-batch: the loss and gradients by backprop, then one optimizer step.
-After each epoch the accuracy on the training and test sets is measured.
-Everything is recorded in ``history``, a dict of lists ready for
-``framework.plot.plot_history``.
+``Trainer`` takes the book's call (``common/trainer.py``)::
+
+    trainer = Trainer(network, x_train, t_train, x_test, t_test,
+                      epochs=20, mini_batch_size=100,
+                      optimizer="SGD", optimizer_param={"lr": 0.01},
+                      evaluate_sample_num_per_epoch=None, verbose=True)
+    trainer.train()
+    trainer.train_loss_list, trainer.train_acc_list, trainer.test_acc_list
+
+and drives three kinds of net: our ``Sequential``, the book's own network classes
+(``loss(x, t)``, ``gradient(x, t)`` returning a dict, a ``params`` dict,
+``accuracy(x, t)``) and autograd models (``framework.autograd.Model``: called on
+``x``, trained with ``F.softmax_cross_entropy``, ``backward`` and
+``optimizer.update()`` after ``optimizer.setup(model)``).
+
+``minibatches`` is the one mini-batch iterator of the package: one epoch, every
+sample once, in shuffled order.  ``compare_optimizers`` (the book's Figure 6-9
+experiment) trains copies of a net on the same batches.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import sys
 import time
 
 import numpy as np
 
 from .backend import device_of, get_array_module, to_device
+from .optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "minibatches", "compare_optimizers", "OPTIMIZERS"]
+
+#: The book's optimizer names (``optimizer="Adam"`` is looked up in lower case).
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
 
 HISTORY_KEYS = ("loss", "epoch_loss", "train_acc", "test_acc", "time")
+
+
+def minibatches(x, t, batch_size: int, rng=None, shuffle: bool = True):
+    """Return an iterator over one epoch of ``(x_batch, t_batch)`` pairs.
+
+    Every sample is visited exactly once: the indices ``0 .. N-1`` are put in a
+    random order (``rng.permutation(N)``), then cut into runs of ``batch_size``;
+    the last batch holds the ``N % batch_size`` leftover samples when ``N`` is
+    not a multiple.  Call it again for the next epoch (a new order).
+
+    Parameters
+    ----------
+    x : array, shape (N, ...)
+    t : array, shape (N,) labels or (N, C) one-hot rows
+    batch_size : int
+        Samples per batch, at least 1.
+    rng : numpy.random.Generator, RandomState or int, optional
+        Draws the order; without one, NumPy's global state (``np.random.seed(0)``
+        repeats a run, as in the book).  The order is drawn when this function
+        is called, not when the first batch is taken.
+    shuffle : bool
+        False keeps the data's order (and draws nothing).
+
+    Returns
+    -------
+    iterator of (array, array)
+        Views of ``x`` and ``t`` when ``shuffle`` is False, copies otherwise.
+    """
+    _check_pair("minibatches", "", x, t)
+    _check_count("minibatches", "batch_size", batch_size, minimum=1)
+    rng = _as_rng("minibatches", rng)
+    n = len(x)
+    order = None
+    if shuffle:
+        # Without rng: NumPy's global state, so np.random.seed repeats a run (as in the book).
+        order = rng.permutation(n) if rng is not None else np.random.permutation(n)  # noqa: NPY002
+        order = get_array_module(x).asarray(order)  # index a GPU array with a GPU array
+    return _batches(x, t, batch_size, order)
+
+
+def _batches(x, t, batch_size, order):
+    for start in range(0, len(x), batch_size):
+        if order is None:
+            idx = slice(start, start + batch_size)
+        else:
+            idx = order[start : start + batch_size]
+        yield x[idx], t[idx]
 
 
 class Trainer:
@@ -27,27 +99,41 @@ class Trainer:
 
     Parameters
     ----------
-    net : Sequential
-        Anything with ``loss(x, t, train=True)``, ``backward()``, ``grads``,
-        ``params`` and ``accuracy(x, t)``.
-    optimizer : Optimizer
-        ``update(params, grads)`` changes the parameters in place.
+    network : Sequential, a book-style network, or an autograd Model
+        What the net offers is looked at once, here: a ``Sequential`` (its
+        ``loss`` takes ``train``) is run forward and backward once per batch; a
+        book network (``loss(x, t)`` and ``gradient(x, t)`` returning a dict like
+        ``params``) gets ``loss`` then ``gradient``, as in the book; an autograd
+        model (callable, ``params()`` and ``cleargrads()``) is trained with
+        ``F.softmax_cross_entropy`` and ``optimizer.update()``.
     x_train : array, shape (N, ...)
     t_train : array, shape (N,) integer labels or (N, C) one-hot rows
     x_test, t_test : arrays, optional
-        Held-out samples, scored after every epoch.
-    epochs : int
+        Held-out samples, scored after every epoch (pass both or neither).
+    epochs : int, default 20
         Passes over the training set.
-    batch_size : int
+    mini_batch_size : int, default 100
         Samples per gradient step.
-    rng : numpy.random.Generator or int, optional
-        Generator (or seed) for the shuffling; ``default_rng(0)`` when omitted,
-        so two runs give the same losses.
-    eval_sample : int, optional
-        Score accuracy on at most this many samples of each set (the first ones),
-        to save time; None scores them all.
-    verbose : bool
-        Show a progress bar and one line per epoch; False prints nothing.
+    optimizer : str or optimizer object, default ``"SGD"``
+        A name of the book (``"sgd"``, ``"momentum"``, ``"nesterov"``,
+        ``"adagrad"``, ``"rmsprop"``, ``"adam"``, in any case) built with
+        ``optimizer_param``, or a ready optimizer such as ``Adam(lr=0.001)``
+        (then leave ``optimizer_param`` out).
+    optimizer_param : dict, optional
+        Keyword arguments of the named optimizer; the book's default is
+        ``{"lr": 0.01}``, used when this is None.
+    evaluate_sample_num_per_epoch : int, optional
+        Score accuracy on only the first this-many samples of each set, to save
+        time; None scores them all.
+    verbose : bool, default True
+        Report progress: a bar plus one line per epoch on a terminal or in a
+        notebook, one line per epoch otherwise (a log file gets no
+        carriage-return updates).  False prints nothing.
+    rng : numpy.random.Generator, RandomState or int, keyword-only, optional
+        Draws the order of the samples.  Without one, NumPy's global state:
+        ``np.random.seed(0)`` makes a run repeatable, as in the book.
+    progress : bool, keyword-only, optional
+        Force the progress bar on (True) or off (False); None decides as above.
 
     Attributes
     ----------
@@ -55,60 +141,102 @@ class Trainer:
         ``"loss"`` per iteration; ``"epoch_loss"`` (the mean of the epoch's losses),
         ``"train_acc"``, ``"test_acc"`` (empty without test data) and ``"time"``
         (seconds since ``train`` started) per finished epoch.
+    train_loss_list, train_acc_list, test_acc_list : list
+        The book's names for ``history["loss"]``, ``history["train_acc"]`` and
+        ``history["test_acc"]`` (the same list objects).
+    optimizer : Optimizer
+        The optimizer in use (built from the name, or the one given).
     interrupted : bool
         True when the last ``train`` was stopped by Ctrl-C (KeyboardInterrupt).
+
+    Notes
+    -----
+    Where we differ from the book's ``Trainer``, and why:
+
+    * Sampling.  The book draws every mini-batch on its own with
+      ``np.random.choice(N, batch_size)`` (with replacement), so in one "epoch"
+      some samples come twice and about a third never; and it counts epochs with
+      a float ``N / batch_size``, so for ``N = 250``, ``batch_size = 100`` it
+      scores only every second epoch.  We shuffle once per epoch and visit every
+      sample exactly once (``minibatches``; DeZero's ``DataLoader`` does the same):
+      ``ceil(N / batch_size)`` steps per epoch, one score per epoch, always.
+      When ``N`` is a multiple of the batch size the number of steps and the
+      length of every list are the book's.
+    * When accuracy is scored.  The book scores at the first step of each epoch
+      (its first entry follows one step, and the last epoch's training is never
+      scored); we score at the end of each epoch.
+    * Which loss is recorded.  The book records ``network.loss`` after the
+      update; we record the loss of the forward pass that gave the gradient (no
+      extra forward pass for a ``Sequential``), for every kind of net alike.
+    * ``verbose`` shows a progress bar, not one "train loss" line per iteration.
     """
 
     def __init__(
         self,
-        net,
-        optimizer,
+        network,
         x_train,
         t_train,
         x_test=None,
         t_test=None,
-        *,
-        epochs: int = 10,
-        batch_size: int = 100,
-        rng=None,
-        eval_sample: int | None = None,
+        epochs: int = 20,
+        mini_batch_size: int = 100,
+        optimizer="SGD",
+        optimizer_param: dict | None = None,
+        evaluate_sample_num_per_epoch: int | None = None,
         verbose: bool = True,
+        *,
+        rng=None,
+        progress: bool | None = None,
     ):
-        _check_pair("train", x_train, t_train)
+        _check_pair("Trainer", "_train", x_train, t_train)
         if (x_test is None) != (t_test is None):
             raise ValueError("Trainer: pass both x_test and t_test, or neither")
         if x_test is not None:
-            _check_pair("test", x_test, t_test)
-        _check_count("epochs", epochs, minimum=0)
-        _check_count("batch_size", batch_size, minimum=1)
-        if eval_sample is not None:
-            _check_count("eval_sample", eval_sample, minimum=1)
-        if rng is None or isinstance(rng, (int, np.integer)):
-            rng = np.random.default_rng(0 if rng is None else int(rng))
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Trainer: expected rng to be a numpy.random.Generator or an int seed, "
-                f"got {type(rng).__name__}; use np.random.default_rng(seed)"
+            _check_pair("Trainer", "_test", x_test, t_test)
+        _check_count("Trainer", "epochs", epochs, minimum=0)
+        _check_count("Trainer", "mini_batch_size", mini_batch_size, minimum=1)
+        if evaluate_sample_num_per_epoch is not None:
+            _check_count(
+                "Trainer", "evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch, 1
             )
-        self.net = net
-        self.optimizer = optimizer
+        self.network = network
+        self.kind = _net_kind(network)
+        self.optimizer = _make_optimizer(optimizer, optimizer_param)
+        if self.kind == "autograd":
+            self.optimizer.setup(network)
         self.x_train, self.t_train = x_train, t_train
         self.x_test, self.t_test = x_test, t_test
         self.epochs = epochs
-        self.batch_size = batch_size
-        self.rng = rng
-        self.eval_sample = eval_sample
+        self.batch_size = mini_batch_size
+        self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.verbose = verbose
-        self.iters_per_epoch = math.ceil(len(x_train) / batch_size)
-        self.history = {key: [] for key in HISTORY_KEYS}
+        self.progress = progress
+        self.rng = _as_rng("Trainer", rng)
+        self.train_size = len(x_train)
+        self.iter_per_epoch = math.ceil(self.train_size / mini_batch_size)
+        self.max_iter = epochs * self.iter_per_epoch
+        self.current_iter = 0
+        self.current_epoch = 0
         self.interrupted = False
         self._start = None
+        self._reset_history()
+
+    @property
+    def net(self):
+        """The net being trained (``network``, the book's name)."""
+        return self.network
+
+    def _reset_history(self) -> None:
+        self.history = {key: [] for key in HISTORY_KEYS}
+        self.train_loss_list = self.history["loss"]
+        self.train_acc_list = self.history["train_acc"]
+        self.test_acc_list = self.history["test_acc"]
 
     def train(self) -> dict:
         """Run ``epochs`` epochs; return ``history`` (also kept as an attribute).
 
         Ctrl-C stops training cleanly: the bar closes and ``history`` keeps every
-        iteration and every finished epoch recorded so far.
+        iteration and every finished epoch recorded so far; ``interrupted`` is set.
 
         Raises
         ------
@@ -116,21 +244,23 @@ class Trainer:
             When the loss becomes NaN or infinite; the message says at which epoch
             and iteration.
         """
-        self.history = {key: [] for key in HISTORY_KEYS}
+        self._reset_history()
         self.interrupted = False
+        self.current_iter = self.current_epoch = 0
         bar = self._progress_bar()
         self._start = time.perf_counter()
         try:
             for epoch in range(1, self.epochs + 1):
+                self.current_epoch = epoch
                 losses = self._train_epoch(epoch, bar)
                 self._end_epoch(epoch, losses, bar)
         except KeyboardInterrupt:
             self.interrupted = True
-            if bar is not None:
-                bar.write(
-                    f"interrupted after {len(self.history['loss'])} iterations; "
-                    "history keeps what was recorded"
-                )
+            self._say(
+                bar,
+                f"interrupted after {len(self.history['loss'])} iterations; "
+                "history keeps what was recorded",
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -138,46 +268,59 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, bar) -> list:
         """One pass over the shuffled training set; return the losses of its batches."""
-        xp = get_array_module(self.x_train)
-        order = xp.asarray(self.rng.permutation(len(self.x_train)))
         move = self._batch_mover()
+        batches = minibatches(self.x_train, self.t_train, self.batch_size, self.rng)
         losses = []
-        for it in range(1, self.iters_per_epoch + 1):
-            idx = order[(it - 1) * self.batch_size : it * self.batch_size]
+        for it, (x, t) in enumerate(batches, start=1):
+            where = f"Trainer.train: epoch {epoch}, iteration {it} (of {self.iter_per_epoch})"
             try:
-                loss = self.step(move(self.x_train[idx]), move(self.t_train[idx]))
+                loss = self.step(move(x), move(t))
             except FloatingPointError as err:
+                raise FloatingPointError(f"{where}: {err}") from err
+            if not math.isfinite(loss):
                 raise FloatingPointError(
-                    f"Trainer.train: epoch {epoch}, iteration {it} "
-                    f"(of {self.iters_per_epoch}): {err}"
-                ) from err
+                    f"{where}: the loss is {loss}; lower the learning rate, "
+                    "or look for NaN or infinite values in the data"
+                )
             losses.append(loss)
             self.history["loss"].append(loss)
-            if bar is not None and (it % 10 == 0 or it == self.iters_per_epoch):
+            self.current_iter += 1
+            if bar is not None and (it % 10 == 0 or it == self.iter_per_epoch):
                 bar.set_postfix_str(self._postfix(epoch, np.mean(losses[-10:])), refresh=False)
-                bar.update((epoch - 1) * self.iters_per_epoch + it - bar.n)
+                bar.update(self.current_iter - bar.n)
         return losses
 
     def _batch_mover(self):
         """Return a function that puts a mini-batch where the net's weights are.
 
         The data set stays where it is (usually NumPy, in host memory); only each
-        mini-batch is copied to the GPU when the net lives there.
+        mini-batch is copied to the GPU when the net lives there.  A net without
+        a ``device`` attribute gets its batches as they are.
         """
-        device = getattr(self.net, "device", "cpu")
-        if device_of(self.x_train) == device:
+        device = getattr(self.network, "device", None)
+        if device is None or device_of(self.x_train) == device:
             return lambda a: a
         return lambda a: to_device(a, device)
 
     def step(self, x, t) -> float:
-        """One gradient step on a mini-batch; return its loss.
+        """One gradient step on a mini-batch; return its loss (before the update)."""
+        net = self.network
+        if self.kind == "sequential":
+            # net.gradient(x, t) split in two so the loss is at hand with no second forward.
+            loss = net.loss(x, t, train=True)
+            net.backward()
+            self.optimizer.update(net.params, net.grads)
+        elif self.kind == "book":
+            loss = net.loss(x, t)
+            self.optimizer.update(net.params, net.gradient(x, t))
+        else:
+            from .autograd import functions as F
 
-        ``net.gradient(x, t)`` split in its two halves (forward with the loss, then
-        backward) so that the loss value is at hand without a second forward pass.
-        """
-        loss = self.net.loss(x, t, train=True)
-        self.net.backward()
-        self.optimizer.update(self.net.params, self.net.grads)
+            loss = F.softmax_cross_entropy(net(x), t)
+            net.cleargrads()
+            loss.backward()
+            self.optimizer.update()
+            loss = loss.data
         return float(loss)
 
     def _end_epoch(self, epoch: int, losses: list, bar) -> None:
@@ -186,19 +329,26 @@ class Trainer:
         All values are measured first and appended together, so an interruption
         never leaves the per-epoch lists of different lengths.
         """
-        record = {"epoch_loss": float(np.mean(losses))}
+        record = {"epoch_loss": float(np.mean(losses)) if losses else math.nan}
         record["train_acc"] = self.accuracy(self.x_train, self.t_train)
         if self.x_test is not None:
             record["test_acc"] = self.accuracy(self.x_test, self.t_test)
         record["time"] = time.perf_counter() - self._start
         for key, value in record.items():
             self.history[key].append(value)
+        test = f", test acc {record['test_acc']:.4f}" if "test_acc" in record else ""
+        self._say(
+            bar,
+            f"epoch {epoch}/{self.epochs}: loss {record['epoch_loss']:.4f}, "
+            f"train acc {record['train_acc']:.4f}{test} ({record['time']:.1f} s)",
+        )
+
+    def _say(self, bar, line: str) -> None:
+        """Print ``line`` above the bar, or on its own when there is no bar."""
         if bar is not None:
-            test = f", test acc {record['test_acc']:.4f}" if "test_acc" in record else ""
-            bar.write(
-                f"epoch {epoch}/{self.epochs}: loss {record['epoch_loss']:.4f}, "
-                f"train acc {record['train_acc']:.4f}{test} ({record['time']:.1f} s)"
-            )
+            bar.write(line)
+        elif self.verbose:
+            print(line, flush=True)
 
     def _postfix(self, epoch: int, loss: float) -> str:
         """Return the bar's text: epoch, recent loss, accuracy of the last finished epoch."""
@@ -208,40 +358,179 @@ class Trainer:
         return f"epoch {epoch}, loss {loss:.4f}{acc}"
 
     def accuracy(self, x, t) -> float:
-        """Accuracy of the net on ``(x, t)``, on the first ``eval_sample`` samples if set."""
-        if self.eval_sample is not None:
-            x, t = x[: self.eval_sample], t[: self.eval_sample]
-        return float(self.net.accuracy(x, t))
+        """Accuracy of the net on ``(x, t)`` (the first ``evaluate_sample_num_per_epoch``)."""
+        if self.evaluate_sample_num_per_epoch is not None:
+            x, t = x[: self.evaluate_sample_num_per_epoch], t[: self.evaluate_sample_num_per_epoch]
+        if self.kind != "autograd":
+            return float(self.network.accuracy(x, t))
+        return _model_accuracy(self.network, x, t)
 
     def _progress_bar(self):
-        """Return a tqdm bar over all iterations, or None when not verbose."""
-        if not self.verbose:
+        """Return a tqdm bar over all iterations, or None (not verbose, or not interactive)."""
+        show = self.progress if self.progress is not None else _interactive()
+        if not (self.verbose and show):
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=self.epochs * self.iters_per_epoch, unit="batch", leave=True)
+        return tqdm(total=self.max_iter, unit="batch", leave=True)
 
 
-def _check_pair(name: str, x, t) -> None:
+def _model_accuracy(model, x, t, batch_size: int = 1000) -> float:
+    """Accuracy of an autograd model, in test mode with no graph, ``batch_size`` at a time."""
+    from .autograd import no_grad, test_mode
+
+    correct = 0
+    with no_grad(), test_mode():
+        for i in range(0, len(x), batch_size):
+            y = model(x[i : i + batch_size]).data
+            tb = t[i : i + batch_size]
+            labels = tb.argmax(axis=1) if tb.ndim == 2 else tb
+            correct += int((y.argmax(axis=1) == labels).sum())
+    return correct / len(x)
+
+
+def _net_kind(network) -> str:
+    """Look once at what ``network`` offers: "sequential", "book" or "autograd"."""
+    import inspect
+
+    params = getattr(network, "params", None)
+    if callable(params) and hasattr(network, "cleargrads") and callable(network):
+        return "autograd"
+    loss = getattr(network, "loss", None)
+    if callable(loss) and hasattr(network, "backward") and hasattr(network, "grads"):
+        try:
+            if "train" in inspect.signature(loss).parameters:
+                return "sequential"
+        except (TypeError, ValueError):
+            pass
+    if (
+        callable(loss)
+        and callable(getattr(network, "gradient", None))
+        and isinstance(params, dict)
+    ):
+        return "book"
+    raise TypeError(
+        f"Trainer: cannot train a {type(network).__name__}; expected a Sequential, a "
+        "network with loss(x, t), gradient(x, t) -> dict, a params dict and accuracy(x, t) "
+        "(as in the book), or an autograd Model"
+    )
+
+
+def _make_optimizer(optimizer, optimizer_param):
+    """Build the optimizer from the book's name and parameters, or check the given one."""
+    if isinstance(optimizer, str):
+        cls = OPTIMIZERS.get(optimizer.lower())
+        if cls is None:
+            raise ValueError(
+                f"Trainer: unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZERS)}"
+                " (any case) or an optimizer object such as Adam(lr=0.001)"
+            )
+        param = {"lr": 0.01} if optimizer_param is None else dict(optimizer_param)
+        try:
+            return cls(**param)
+        except TypeError as err:
+            raise TypeError(
+                f"Trainer: optimizer_param {param} does not fit {cls.__name__}: {err}"
+            ) from err
+    if not callable(getattr(optimizer, "update", None)):
+        raise TypeError(
+            f"Trainer: expected optimizer to be a name such as 'Adam' or an object with "
+            f"update(params, grads), got {type(optimizer).__name__}"
+        )
+    if optimizer_param:
+        raise ValueError(
+            f"Trainer: optimizer_param {optimizer_param} is for an optimizer given by name; "
+            f"this {type(optimizer).__name__} object is already built, so leave it out"
+        )
+    return optimizer
+
+
+def _interactive() -> bool:
+    """Return True in a notebook, or when both stdout and stderr are terminals."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if getattr(shell, "kernel", None) is not None:
+        return True
+    streams = (sys.stdout, sys.stderr)
+    return all(getattr(s, "isatty", None) is not None and s.isatty() for s in streams)
+
+
+def _as_rng(who: str, rng):
+    """Return ``rng`` as a Generator/RandomState, or None for NumPy's global state."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{who}: expected rng to be a numpy.random.Generator or an int seed, "
+        f"got {type(rng).__name__}; use np.random.default_rng(seed)"
+    )
+
+
+def _check_pair(who: str, suffix: str, x, t) -> None:
     """Raise unless ``x`` and ``t`` are arrays holding the same number of samples."""
-    for label, a in ((f"x_{name}", x), (f"t_{name}", t)):
+    for label, a in ((f"x{suffix}", x), (f"t{suffix}", t)):
         if getattr(a, "ndim", 0) < 1:
             raise TypeError(
-                f"Trainer: expected {label} to be an array with one row per sample, "
+                f"{who}: expected {label} to be an array with one row per sample, "
                 f"got {type(a).__name__}"
             )
     if len(x) != len(t):
         raise ValueError(
-            f"Trainer: x_{name} has {len(x)} samples but t_{name} has {len(t)}; "
+            f"{who}: x{suffix} has {len(x)} samples but t{suffix} has {len(t)}; "
             "they must hold the same samples"
         )
     if len(x) == 0:
-        raise ValueError(f"Trainer: x_{name} holds no samples")
+        raise ValueError(f"{who}: x{suffix} holds no samples")
 
 
-def _check_count(name: str, value, minimum: int) -> None:
+def _check_count(who: str, name: str, value, minimum: int) -> None:
     """Raise unless ``value`` is an integer of at least ``minimum``."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"Trainer: expected {name} to be an int, got {type(value).__name__}")
+        raise TypeError(f"{who}: expected {name} to be an int, got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"Trainer: expected {name} >= {minimum}, got {value}")
+        raise ValueError(f"{who}: expected {name} >= {minimum}, got {value}")
+
+
+def compare_optimizers(
+    net, optimizers: dict, x, t, iters: int = 200, batch_size: int = 128, rng=None
+) -> dict:
+    """Train a copy of ``net`` with each optimizer on the same mini-batches; return the losses.
+
+    Every copy starts from the same weights (``net`` itself is left untouched) and
+    sees the same sequence of batches (epochs of ``minibatches``, as many as
+    ``iters`` needs), so the curves differ only by the update rule (the book's
+    Figure 6-9 experiment, ``ch06/optimizer_compare_mnist.py``).
+
+    Parameters
+    ----------
+    net : Sequential
+    optimizers : dict
+        Name -> optimizer, e.g. ``{"SGD": SGD(0.01), "Adam": Adam()}``.
+    x, t : arrays
+        Training data.
+    iters, batch_size : int
+    rng : numpy.random.Generator or int, optional
+        Draws the batches; NumPy's global state when omitted.
+
+    Returns
+    -------
+    dict
+        Name -> list of ``iters`` training losses.
+    """
+    rng = _as_rng("compare_optimizers", rng)
+    draw = np.random if rng is None else rng
+    seed = int(draw.integers(2**31) if hasattr(draw, "integers") else draw.randint(2**31))
+    losses = {}
+    for name, opt in optimizers.items():
+        trainer = Trainer(
+            copy.deepcopy(net), x, t, mini_batch_size=batch_size, optimizer=opt, verbose=False
+        )
+        order = np.random.default_rng(seed)  # the same batches for every optimizer
+        losses[name] = []
+        while len(losses[name]) < iters:
+            for xb, tb in minibatches(x, t, batch_size, order):
+                losses[name].append(trainer.step(xb, tb))
+                if len(losses[name]) == iters:
+                    break
+    return losses

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -159,3 +160,192 @@ def test_hidden_is_refused_for_a_model_without_hidden_sizes(monkeypatch, capsys)
     monkeypatch.setitem(MODELS, "fixed", lambda rng=None, dtype="float32": mlp(rng=rng))
     assert main(["train", "--model", "fixed", "--hidden", "5", "--sample", "--quiet"]) == 2
     assert "--hidden does not apply to --model fixed" in capsys.readouterr().err
+
+
+# -- robustness: nothing lost, nothing silently wrong ------------------------
+
+QUICK = ["train", "--sample", "--epochs", "1", "--hidden", "8", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--lr", "-0.001", "expected a finite number > 0"),
+        ("--lr", "0", "expected a finite number > 0"),
+        ("--lr", "nan", "expected a finite number > 0"),
+        ("--lr", "inf", "expected a finite number > 0"),
+        ("--lr", "fast", "expected a number"),
+        ("--weight-decay", "-5", "expected a finite number >= 0"),
+        ("--weight-decay", "nan", "expected a finite number >= 0"),
+        ("--epochs", "-1", "expected a positive integer"),
+        ("--epochs", "1.5", "expected a positive integer"),
+        ("--batch-size", "0", "expected a positive integer"),
+        ("--hidden", "-3", "expected a positive integer"),
+        ("--seed", "-1", "expected an integer >= 0"),
+    ],
+)
+def test_bad_values_stop_before_any_data_is_loaded(option, value, message, monkeypatch, capsys):
+    import framework.datasets
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data loaded before the options were checked")
+
+    monkeypatch.setattr(framework.datasets, "load_fashion_mnist", no_loading)
+    with pytest.raises(SystemExit) as info:
+        main(["train", option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and message in err
+
+
+def test_out_that_is_a_file_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    import framework.datasets
+
+    monkeypatch.setattr(framework.datasets, "load_fashion_mnist", None)  # never reached
+    target = tmp_path / "results.txt"
+    target.write_text("keep me")
+    assert main([*QUICK, "--out", str(target)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    import framework.datasets
+
+    monkeypatch.setattr(framework.datasets, "load_fashion_mnist", None)  # never reached
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    assert main([*QUICK, "--out", str(tmp_path / "run")]) == 2
+    assert "cannot write there (Permission denied)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_out_folder_is_refused_before_training(tmp_path, capsys):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert main([*QUICK, "--out", str(folder)]) == 2
+    finally:
+        folder.chmod(0o755)
+    err = capsys.readouterr().err
+    assert "cannot write there" in err
+    assert "bundled" not in capsys.readouterr().out
+
+
+def test_data_dir_that_does_not_exist_is_refused(tmp_path, capsys):
+    assert main([*QUICK, "--data-dir", str(tmp_path / "typo"), "--out", str(tmp_path)]) == 2
+    assert "--data-dir" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def interrupt_at_call(n):
+    """A Trainer.step that raises KeyboardInterrupt on its n-th call."""
+    from framework.trainer import Trainer
+
+    real = Trainer.step
+    calls = []
+
+    def step(self, x, t):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(self, x, t)
+
+    return step
+
+
+def test_ctrl_c_during_training_saves_the_net_then_evaluates(tmp_path, monkeypatch, capsys):
+    from framework.trainer import Trainer
+
+    monkeypatch.setattr(Trainer, "step", interrupt_at_call(5))
+    assert main([*QUICK, "--out", str(tmp_path)]) == 130
+    out = capsys.readouterr().out
+    assert out.index("interrupted") < out.index("weights ") < out.index("test accuracy")
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["loss"]) == 4 and history["test_acc"] == []
+    net = mlp(hidden_sizes=(8,))
+    net.load(tmp_path / "weights.npz")
+
+
+def test_second_ctrl_c_during_evaluation_keeps_the_saved_net(tmp_path, monkeypatch, capsys):
+    from framework.net import Sequential
+    from framework.trainer import Trainer
+
+    monkeypatch.setattr(Trainer, "step", interrupt_at_call(3))
+
+    def second_ctrl_c(self, x, t, batch_size=1000):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Sequential, "accuracy", second_ctrl_c)
+    assert main([*QUICK, "--out", str(tmp_path)]) == 130
+    assert "the net is saved in" in capsys.readouterr().out
+    for name in ("weights.npz", "history.json", "curves.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    mlp(hidden_sizes=(8,)).load(tmp_path / "weights.npz")
+
+
+def test_a_failed_write_keeps_the_previous_good_files(tmp_path, monkeypatch, capsys):
+    from matplotlib.figure import Figure
+
+    assert main([*QUICK, "--out", str(tmp_path)]) == 0
+    good = {n: (tmp_path / n).read_bytes() for n in ("history.json", "curves.png")}
+
+    def full_disk(self, f, **kwargs):
+        f.write(b"\x89PNG half a picture")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    assert main([*QUICK, "--seed", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "could not save the run" in err and "No space left on device" in err
+    assert (tmp_path / "curves.png").read_bytes() == good["curves.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "curves.png",
+        "history.json",
+        "weights.npz",
+    ]  # no temporary file left behind
+
+
+def test_history_json_is_written_atomically(tmp_path, monkeypatch):
+    from framework.__main__ import _save_run
+
+    (tmp_path / "history.json").write_text('{"loss": [1.0]}')
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(json, "dumps", broken)
+    with pytest.raises(OSError, match="No space"):
+        _save_run(mlp(hidden_sizes=(4,)), {"loss": [0.5]}, str(tmp_path))
+    assert json.loads((tmp_path / "history.json").read_text()) == {"loss": [1.0]}
+    monkeypatch.undo()
+
+    import framework.plot
+
+    def half_written(f):
+        f.write(b'{"loss": [0.')
+        raise KeyboardInterrupt
+
+    real = framework.plot.write_atomically
+    monkeypatch.setattr(framework.plot, "write_atomically", lambda p, w: real(p, half_written))
+    with pytest.raises(KeyboardInterrupt):
+        _save_run(mlp(hidden_sizes=(4,)), {"loss": [0.5]}, str(tmp_path))
+    assert json.loads((tmp_path / "history.json").read_text()) == {"loss": [1.0]}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_output_to_a_file_gets_one_line_per_epoch_not_a_bar(tmp_path, capsys):
+    argv = ["train", "--sample", "--epochs", "2", "--hidden", "8", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "\r" not in out + err
+    assert [line[:9] for line in out.splitlines() if line.startswith("epoch ")] == [
+        "epoch 1/2",
+        "epoch 2/2",
+    ]

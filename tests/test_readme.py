@@ -35,6 +35,29 @@ def test_shopping_block_gives_the_books_numbers():
     assert scope["dorange_num"] == pytest.approx(165)
 
 
+def test_training_tour_runs_on_the_sample_with_the_books_trainer_call(tmp_path, monkeypatch):
+    import framework.datasets
+
+    load = framework.datasets.load_fashion_mnist
+    monkeypatch.setattr(
+        framework.datasets,
+        "load_fashion_mnist",
+        lambda **kw: load(sample=True, verbose=False, **kw),
+    )
+    monkeypatch.chdir(tmp_path)
+    block = python_blocks()[1]
+    assert re.search(r"Trainer\(net, x_train, t_train, x_test, t_test, epochs=3,", block)
+    scope: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        exec(block, scope)
+    trainer = scope["trainer"]
+    assert trainer.optimizer.__class__.__name__ == "Adam" and trainer.optimizer.lr == 0.001
+    assert len(trainer.train_acc_list) == len(trainer.test_acc_list) == 3
+    assert trainer.test_acc_list[-1] > 0.75  # 3 epochs on the 6,000-image sample
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    assert (tmp_path / "weights.npz").stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_training_tour_reaches_the_promised_accuracy(fashion_mnist_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
