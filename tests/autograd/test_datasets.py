@@ -139,7 +139,7 @@ def test_mnist_serves_uint8_images_and_flattens_them_by_default(fake_mnist):
 
 
 def test_mnist_without_files_says_where_it_looked(tmp_path):
-    with pytest.raises(FileNotFoundError, match="MNIST was not found"):
+    with pytest.raises(FileNotFoundError, match="MNIST is not installed"):
         D.MNIST(data_dir=tmp_path, download=False)
 
 
