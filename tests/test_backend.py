@@ -108,3 +108,16 @@ def test_import_framework_needs_only_numpy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "", f"import framework imported: {result.stdout.strip()}"
+
+
+def test_import_framework_leaves_the_computation_graph_unloaded():
+    code = (
+        "import sys, framework\n"
+        "print(sorted(m for m in sys.modules if m.startswith('framework.autograd')))\n"
+        "from framework.layers import FunctionLayer\n"
+        "print('framework.autograd.core' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout

@@ -1,7 +1,11 @@
-"""Hand-written layers: each has ``forward`` and ``backward`` written out by hand."""
+"""Hand-written layers: each has ``forward`` and ``backward`` written out by hand.
+
+``FunctionLayer``, the bridge that runs an autograd function inside a
+``Sequential``, is imported on first use: a student who never touches the
+computation graph does not load ``framework.autograd`` with ``import framework``.
+"""
 
 from .basic import AddLayer, Affine, LeakyRelu, MulLayer, Relu, Sigmoid, Tanh
-from .bridge import FunctionLayer
 from .conv import Convolution, Flatten, Pooling
 from .losses import MeanSquaredError, SoftmaxWithLoss
 from .recurrent import LSTM, RNN, Embedding
@@ -27,3 +31,12 @@ __all__ = [
     "RNN",
     "LSTM",
 ]
+
+
+def __getattr__(name: str):
+    """Import the bridge (and with it ``framework.autograd``) only when it is asked for."""
+    if name == "FunctionLayer":
+        from .bridge import FunctionLayer
+
+        return FunctionLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
