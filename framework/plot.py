@@ -366,11 +366,11 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
 
 def layer_outputs(net, x, kinds=("Relu", "Sigmoid", "Tanh")) -> dict:
     """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``."""
-    import inspect
+    from .net import _accepts
 
     outs = {}
     for i, layer in enumerate(net.layers):
-        takes_train = "train" in inspect.signature(layer.forward).parameters
+        takes_train = _accepts(layer.forward, "train")
         x = layer.forward(x, train=False) if takes_train else layer.forward(x)
         if type(layer).__name__ in kinds:
             outs[f"{i} {type(layer).__name__}"] = x
