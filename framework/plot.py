@@ -31,6 +31,7 @@ __all__ = [
     "plot_activation_histograms",
     "compare_optimizers",
     "plot_optimizer_comparison",
+    "write_atomically",
 ]
 
 DOT_INSTALL_HINT = (
