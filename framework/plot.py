@@ -1,12 +1,14 @@
 """Pictures of training: learning curves, decision boundaries, images, CNN filters.
 
-Also the book's chapter-6 experiments: activation histograms per layer for
-different weight scales, and training-loss curves of several optimizers.
+Also the pictures of the book's chapter-6 experiments: activation histograms per
+layer for different weight scales, and training-loss curves of several optimizers
+(the training itself, ``compare_optimizers``, lives in ``framework.trainer`` and is
+re-exported here).
 
 Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot), so it
-works on a headless machine, saves to ``path`` when one is given, and returns the
-figure, which a notebook shows inline.  matplotlib is imported only when a
-function here is called.
+works on a headless machine, saves to ``path`` when one is given (atomically, see
+``write_atomically``), and returns the figure, which a notebook shows inline.
+matplotlib is imported only when a function here is called.
 """
 
 from __future__ import annotations
