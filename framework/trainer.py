@@ -87,10 +87,11 @@ def minibatches(x, t, batch_size: int, rng=None, shuffle: bool = True):
 
 def _batches(x, t, batch_size, order):
     for start in range(0, len(x), batch_size):
-        if order is None:
-            idx = slice(start, start + batch_size)
-        else:
-            idx = order[start : start + batch_size]
+        idx = (
+            slice(start, start + batch_size)
+            if order is None
+            else order[start : start + batch_size]
+        )
         yield x[idx], t[idx]
 
 
@@ -220,11 +221,6 @@ class Trainer:
         self.interrupted = False
         self._start = None
         self._reset_history()
-
-    @property
-    def net(self):
-        """The net being trained (``network``, the book's name)."""
-        return self.network
 
     def _reset_history(self) -> None:
         self.history = {key: [] for key in HISTORY_KEYS}
