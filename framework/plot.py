@@ -1,12 +1,14 @@
 """Pictures of training: learning curves, decision boundaries, images, CNN filters.
 
-Also the book's chapter-6 experiments: activation histograms per layer for
-different weight scales, and training-loss curves of several optimizers.
+Also the pictures of the book's chapter-6 experiments: activation histograms per
+layer for different weight scales, and training-loss curves of several optimizers
+(the training itself, ``compare_optimizers``, lives in ``framework.trainer`` and is
+re-exported here).
 
 Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot), so it
-works on a headless machine, saves to ``path`` when one is given, and returns the
-figure, which a notebook shows inline.  matplotlib is imported only when a
-function here is called.
+works on a headless machine, saves to ``path`` when one is given (atomically, see
+``write_atomically``), and returns the figure, which a notebook shows inline.
+matplotlib is imported only when a function here is called.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "plot_activation_histograms",
     "compare_optimizers",
     "plot_optimizer_comparison",
+    "write_atomically",
 ]
 
 DOT_INSTALL_HINT = (
@@ -366,11 +369,11 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
 
 def layer_outputs(net, x, kinds=("Relu", "Sigmoid", "Tanh")) -> dict:
     """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``."""
-    import inspect
+    from .net import _accepts
 
     outs = {}
     for i, layer in enumerate(net.layers):
-        takes_train = "train" in inspect.signature(layer.forward).parameters
+        takes_train = _accepts(layer.forward, "train")
         x = layer.forward(x, train=False) if takes_train else layer.forward(x)
         if type(layer).__name__ in kinds:
             outs[f"{i} {type(layer).__name__}"] = x

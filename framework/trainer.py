@@ -87,10 +87,11 @@ def minibatches(x, t, batch_size: int, rng=None, shuffle: bool = True):
 
 def _batches(x, t, batch_size, order):
     for start in range(0, len(x), batch_size):
-        if order is None:
-            idx = slice(start, start + batch_size)
-        else:
-            idx = order[start : start + batch_size]
+        idx = (
+            slice(start, start + batch_size)
+            if order is None
+            else order[start : start + batch_size]
+        )
         yield x[idx], t[idx]
 
 
@@ -221,11 +222,6 @@ class Trainer:
         self._start = None
         self._reset_history()
 
-    @property
-    def net(self):
-        """The net being trained (``network``, the book's name)."""
-        return self.network
-
     def _reset_history(self) -> None:
         self.history = {key: [] for key in HISTORY_KEYS}
         self.train_loss_list = self.history["loss"]
@@ -272,14 +268,13 @@ class Trainer:
         batches = minibatches(self.x_train, self.t_train, self.batch_size, self.rng)
         losses = []
         for it, (x, t) in enumerate(batches, start=1):
-            where = f"Trainer.train: epoch {epoch}, iteration {it} (of {self.iter_per_epoch})"
             try:
                 loss = self.step(move(x), move(t))
             except FloatingPointError as err:
-                raise FloatingPointError(f"{where}: {err}") from err
+                raise FloatingPointError(f"{self._where(epoch, it)}: {err}") from err
             if not math.isfinite(loss):
                 raise FloatingPointError(
-                    f"{where}: the loss is {loss}; lower the learning rate, "
+                    f"{self._where(epoch, it)}: the loss is {loss}; lower the learning rate, "
                     "or look for NaN or infinite values in the data"
                 )
             losses.append(loss)
@@ -289,6 +284,9 @@ class Trainer:
                 bar.set_postfix_str(self._postfix(epoch, np.mean(losses[-10:])), refresh=False)
                 bar.update(self.current_iter - bar.n)
         return losses
+
+    def _where(self, epoch: int, it: int) -> str:
+        return f"Trainer.train: epoch {epoch}, iteration {it} (of {self.iter_per_epoch})"
 
     def _batch_mover(self):
         """Return a function that puts a mini-batch where the net's weights are.
@@ -391,18 +389,15 @@ def _model_accuracy(model, x, t, batch_size: int = 1000) -> float:
 
 def _net_kind(network) -> str:
     """Look once at what ``network`` offers: "sequential", "book" or "autograd"."""
-    import inspect
+    from .net import _accepts  # the one "does it take `train`?" probe
 
     params = getattr(network, "params", None)
     if callable(params) and hasattr(network, "cleargrads") and callable(network):
         return "autograd"
     loss = getattr(network, "loss", None)
     if callable(loss) and hasattr(network, "backward") and hasattr(network, "grads"):
-        try:
-            if "train" in inspect.signature(loss).parameters:
-                return "sequential"
-        except (TypeError, ValueError):
-            pass
+        if _accepts(loss, "train"):
+            return "sequential"
     if (
         callable(loss)
         and callable(getattr(network, "gradient", None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from framework.plot import (
     plot_history,
     plot_images,
     smooth,
+    write_atomically,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -124,3 +126,53 @@ def test_import_framework_loads_no_plotting_or_progress_libraries():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- saving: atomic, so nothing is ever half-written ---------------------------
+
+
+def test_write_atomically_replaces_the_file_with_the_usual_permissions(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("old")
+    write_atomically(path, lambda f: f.write(b"new"))
+    assert path.read_text() == "new"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("fault", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, fault):
+    path = tmp_path / "curves.png"
+    path.write_bytes(b"the good picture")
+
+    def half_then_fail(f):
+        f.write(b"half a pic")
+        raise fault
+
+    with pytest.raises(type(fault)):
+        write_atomically(path, half_then_fail)
+    assert path.read_bytes() == b"the good picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
+def test_a_figure_that_fails_to_save_keeps_the_previous_png(tmp_path, monkeypatch):
+    path = tmp_path / "curves.png"
+    plot_history({"loss": [2.0, 1.0], "train_acc": [0.5]}, path)
+    good = path.read_bytes()
+
+    def full_disk(self, f, **kwargs):
+        f.write(PNG_MAGIC)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        plot_history({"loss": [3.0, 0.5], "train_acc": [0.9]}, path)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
+def test_the_format_follows_the_suffix(tmp_path):
+    plot_history({"loss": [2.0, 1.0]}, tmp_path / "curves.svg")
+    assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:500]

@@ -46,7 +46,7 @@ def test_training_tour_runs_on_the_sample_with_the_books_trainer_call(tmp_path, 
     )
     monkeypatch.chdir(tmp_path)
     block = python_blocks()[1]
-    assert re.search(r"Trainer\(net, x_train, t_train, x_test, t_test, epochs=3,", block)
+    assert re.search(r"Trainer\(\s*net, x_train, t_train, x_test, t_test, epochs=3,", block)
     scope: dict = {}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         exec(block, scope)

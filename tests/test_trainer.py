@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framework.layers import Affine, Relu
 from framework.models import mlp
@@ -576,3 +578,17 @@ def test_minibatches_on_each_backend(xp):
     batches = list(minibatches(x, t, 4, rng=np.random.default_rng(0)))
     assert all(type(xb) is type(x) for xb, _ in batches)
     assert sorted(int(v) for _, tb in batches for v in tb) == list(range(6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 120), batch_size=st.integers(1, 50), seed=st.integers(0, 2**16))
+def test_minibatches_law_every_sample_once_in_ceil_n_over_b_batches(n, batch_size, seed):
+    x = np.arange(n, dtype=np.float32).reshape(n, 1)
+    t = np.arange(n)
+    batches = list(minibatches(x, t, batch_size, rng=seed))
+    assert len(batches) == -(-n // batch_size)
+    assert all(len(tb) == batch_size for _, tb in batches[:-1])
+    assert 1 <= len(batches[-1][1]) <= batch_size
+    seen = np.concatenate([tb for _, tb in batches])
+    np.testing.assert_array_equal(np.sort(seen), t)
+    np.testing.assert_array_equal(np.concatenate([xb[:, 0] for xb, _ in batches]), seen)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from framework.layers import Affine, Relu, SoftmaxWithLoss
+from framework.layers import Affine, Dropout, Relu, SoftmaxWithLoss
 from framework.optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from framework.trainer import Trainer
 
@@ -215,6 +215,65 @@ def test_trainer_runs_repeat_under_np_random_seed(images):
         return trainer.train_loss_list, trainer.test_acc_list
 
     assert run() == run()
+
+
+class BookDropoutNet(BookMultiLayerNet):
+    """The book's ``MultiLayerNetExtend`` with dropout: ``loss(x, t, train_flg=False)``."""
+
+    def __init__(self, *args, dropout_ration=0.15, **kwargs):
+        super().__init__(*args, **kwargs)
+        layers = []
+        for layer in self.layers:
+            layers.append(layer)
+            if isinstance(layer, Relu):
+                layers.append(Dropout(dropout_ration))
+        self.layers = layers
+
+    def predict(self, x, train_flg=False):
+        for layer in self.layers:
+            x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        return self.last_layer.forward(self.predict(x, train_flg), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t, train_flg=True)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        affines = [layer for layer in self.layers if isinstance(layer, Affine)]
+        grads = {}
+        for i, affine in enumerate(affines, start=1):
+            grads[f"W{i}"], grads[f"b{i}"] = affine.dW, affine.db
+        return grads
+
+
+def test_overfit_dropout_usage_trains_a_net_whose_loss_takes_train_flg(images, capsys):
+    x_train, t_train, x_test, t_test = images
+    x_train, t_train = x_train[:300], t_train[:300]
+    np.random.seed(0)
+    network = BookDropoutNet(784, [100, 100], 10, dropout_ration=0.15)
+    trainer = Trainer(
+        network,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs=3,
+        mini_batch_size=100,
+        optimizer="sgd",
+        optimizer_param={"lr": 0.01},
+        verbose=True,
+    )
+    assert trainer.kind == "book"
+    trainer.train()
+    out = capsys.readouterr().out
+    assert [line[:9] for line in out.splitlines()] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert len(trainer.train_loss_list) == 9
+    assert len(trainer.train_acc_list) == len(trainer.test_acc_list) == 3
+    # Accuracy is measured in test mode (no units dropped): the same number twice.
+    assert trainer.test_acc_list[-1] == network.accuracy(x_test, t_test)
 
 
 # -- hyperparameter_optimization.py: a validation split and a random search ----
