@@ -224,7 +224,10 @@ def test_trainer_moves_batches_and_accuracy_takes_numpy(cp):
     x = rng.random((300, 784), dtype=np.float32)
     t = rng.integers(0, 10, 300)
     net = mlp(rng=np.random.default_rng(0)).to_gpu()
-    history = Trainer(net, SGD(lr=0.1), x, t, x, t, epochs=2, batch_size=50, verbose=False).train()
+    trainer = Trainer(
+        net, x, t, x, t, epochs=2, mini_batch_size=50, optimizer=SGD(lr=0.1), verbose=False
+    )
+    history = trainer.train()
     assert len(history["loss"]) == 12 and all(np.isfinite(history["loss"]))
     assert 0.0 <= net.accuracy(x, t) <= 1.0
     assert isinstance(net.predict(x), cp.ndarray)
