@@ -15,6 +15,7 @@ import pytest
 
 import framework.autograd.functions as F
 from framework.autograd import Variable
+from framework.backend import to_cpu
 from framework.layers import LSTM, RNN, Affine, Embedding
 from framework.optimizers import Adam
 from tests.helpers import check_backward
@@ -347,6 +348,27 @@ def test_lstm_from_arrays_and_xavier_scale(rng):
     assert not layer.b.any()
     again = LSTM(layer.Wx, layer.Wh, layer.b)
     assert again.Wx is layer.Wx
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM])
+def test_recurrent_layers_on_the_xp_backend(cls, xp, rng):
+    host = cls(D, H, rng=rng, dtype=np.float64)
+    layer = cls(*(xp.asarray(host.params[k]) for k in ("Wx", "Wh", "b")))
+    xs, g = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+    np.testing.assert_allclose(to_cpu(layer.forward(xp.asarray(xs))), host.forward(xs), rtol=1e-10)
+    np.testing.assert_allclose(to_cpu(layer.backward(xp.asarray(g))), host.backward(g), rtol=1e-10)
+    for name, grad in host.grads.items():
+        np.testing.assert_allclose(to_cpu(layer.grads[name]), grad, rtol=1e-10, atol=1e-13)
+
+
+def test_embedding_on_the_xp_backend(xp, rng):
+    host = Embedding(7, D, rng=rng, dtype=np.float64)
+    layer = Embedding(xp.asarray(host.W))
+    idx, g = np.array([[0, 3, 3], [6, 0, 3]]), rng.standard_normal((2, 3, D))
+    np.testing.assert_array_equal(to_cpu(layer.forward(xp.asarray(idx))), host.forward(idx))
+    layer.backward(xp.asarray(g))
+    host.backward(g)
+    np.testing.assert_allclose(to_cpu(layer.dW), host.dW, rtol=1e-12)
 
 
 # -- bad input ------------------------------------------------------------------------------
