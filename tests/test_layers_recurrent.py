@@ -412,6 +412,8 @@ def test_embedding_clear_errors(rng):
     layer.forward(np.array([1, 2]))
     with pytest.raises(ValueError, match=r"Embedding.backward: expected dout of shape \(2, 2\)"):
         layer.backward(np.zeros((2, 3), np.float32))
+    np.testing.assert_array_equal(layer.forward([3, 0]), layer.W[[3, 0]])  # ids as a list
+    np.testing.assert_array_equal(layer.forward(2), layer.W[2])
     with pytest.raises(TypeError, match="Embedding: expected Embedding"):
         Embedding(np.zeros((4, 2)), 2)
 
