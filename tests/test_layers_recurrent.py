@@ -190,6 +190,12 @@ def test_lstm_gate_weights_cut_in_the_documented_order(rng):
     np.testing.assert_array_equal(np.concatenate([blocks[k][0] for k in GATES], 1), layer.Wx)
     np.testing.assert_array_equal(np.concatenate([blocks[k][1] for k in GATES], 1), layer.Wh)
     np.testing.assert_array_equal(np.concatenate([blocks[k][2] for k in GATES]), layer.b)
+    layer.forward(rng.standard_normal((1, 2, 2)))
+    layer.backward(rng.standard_normal((1, 2, 3)))
+    grads = lstm_grads_by_gate(layer)
+    assert list(grads) == ["f", "g", "i", "o"]
+    np.testing.assert_array_equal(np.concatenate([grads[k][0] for k in GATES], 1), layer.dWx)
+    np.testing.assert_array_equal(np.concatenate([grads[k][2] for k in GATES]), layer.db)
 
 
 # -- PyTorch ------------------------------------------------------------------------------
