@@ -39,7 +39,7 @@ def lstm_gate_weights(layer) -> dict:
     """Per gate ``"f", "g", "i", "o"``: ``(Wx_gate (D, H), Wh_gate (H, H), b_gate (H,))``.
 
     DeZero's ``L.LSTM`` names the gates ``f, i, o, u`` (``u`` is our ``g``):
-    ``x2f.W, x2f.b, h2f.W = lstm_gate_weights(layer)["f"]`` and so on.
+    ``x2f.W, h2f.W, x2f.b = lstm_gate_weights(layer)["f"]`` (``.data`` of each) and so on.
     """
     Hh = layer.Wh.shape[0]
     return {
@@ -207,7 +207,8 @@ def _torch_reference(cls, layer, xs, state, g):
     Hh = layer.Wh.shape[0]
     if cls is RNN:
         net = torch.nn.RNN(D, Hh, nonlinearity="tanh", batch_first=True).double()
-        w_ih, w_hh, b_ih = layer.Wx.T, layer.Wh.T, layer.b
+        w = rnn_weights(layer)
+        w_ih, w_hh, b_ih = w["Wx"].T, w["Wh"].T, w["b"]
     else:
         net = torch.nn.LSTM(D, Hh, batch_first=True).double()
         blocks = lstm_gate_weights(layer)  # torch stacks its gates as i, f, g, o
