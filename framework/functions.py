@@ -62,14 +62,15 @@ def step_function(x):
 
 
 def sigmoid(x):
-    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``, computed without overflow.
+    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``: the book's formula, without its warning.
 
-    With ``e = exp(-|x|)``, which lies in (0, 1], ``y = 1 / (1 + e)`` for
-    ``x >= 0`` and ``y = e / (1 + e)`` for ``x < 0``: the same function, exact to
-    rounding where the book's form is finite, and free of the book's overflow
-    warning for large negative ``x``.  Values too small to represent become 0
-    with no warning, even under ``np.seterr(all="raise")``.  (The shortcut
-    ``0.5 * (1 + tanh(x / 2))`` would return 0 already at ``x = -40``.)
+    For very negative ``x`` (below about -709 in float64, -88 in float32)
+    ``exp(-x)`` overflows to ``inf`` and ``y`` becomes 0, the correct limit.  NumPy
+    warns about that overflow (the book's sigmoid prints a ``RuntimeWarning``) and
+    raises under ``np.seterr(all="raise")``; here it is harmless, so it is
+    silenced.  The numbers are the book's, bit for bit.  (The overflow-free
+    shortcut ``0.5 * (1 + tanh(x / 2))`` returns 0 already at ``x = -40``, where
+    ``y = 4.2e-18``.)
 
     Parameters
     ----------
@@ -80,11 +81,8 @@ def sigmoid(x):
     array of the shape (and float dtype) of ``x``
     """
     xp = get_array_module(x)
-    with np.errstate(under="ignore"):  # exp of a very negative number is 0: harmless
-        e = xp.exp(-xp.abs(x))
-        d = 1.0 + e
-        y = xp.where(x >= 0, 1.0 / d, e / d)
-    return y[()] if y.ndim == 0 else y
+    with np.errstate(over="ignore", under="ignore"):  # exp(1000) = inf gives y = 0: harmless
+        return 1.0 / (1.0 + xp.exp(-x))
 
 
 def sigmoid_grad(x):

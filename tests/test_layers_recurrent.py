@@ -15,6 +15,7 @@ import pytest
 
 import framework.autograd.functions as F
 from framework.autograd import Variable
+from framework.backend import to_cpu
 from framework.layers import LSTM, RNN, Affine, Embedding
 from framework.optimizers import Adam
 from tests.helpers import check_backward
@@ -38,7 +39,7 @@ def lstm_gate_weights(layer) -> dict:
     """Per gate ``"f", "g", "i", "o"``: ``(Wx_gate (D, H), Wh_gate (H, H), b_gate (H,))``.
 
     DeZero's ``L.LSTM`` names the gates ``f, i, o, u`` (``u`` is our ``g``):
-    ``x2f.W, x2f.b, h2f.W = lstm_gate_weights(layer)["f"]`` and so on.
+    ``x2f.W, h2f.W, x2f.b = lstm_gate_weights(layer)["f"]`` (``.data`` of each) and so on.
     """
     Hh = layer.Wh.shape[0]
     return {
@@ -189,6 +190,12 @@ def test_lstm_gate_weights_cut_in_the_documented_order(rng):
     np.testing.assert_array_equal(np.concatenate([blocks[k][0] for k in GATES], 1), layer.Wx)
     np.testing.assert_array_equal(np.concatenate([blocks[k][1] for k in GATES], 1), layer.Wh)
     np.testing.assert_array_equal(np.concatenate([blocks[k][2] for k in GATES]), layer.b)
+    layer.forward(rng.standard_normal((1, 2, 2)))
+    layer.backward(rng.standard_normal((1, 2, 3)))
+    grads = lstm_grads_by_gate(layer)
+    assert list(grads) == ["f", "g", "i", "o"]
+    np.testing.assert_array_equal(np.concatenate([grads[k][0] for k in GATES], 1), layer.dWx)
+    np.testing.assert_array_equal(np.concatenate([grads[k][2] for k in GATES]), layer.db)
 
 
 # -- PyTorch ------------------------------------------------------------------------------
@@ -200,7 +207,8 @@ def _torch_reference(cls, layer, xs, state, g):
     Hh = layer.Wh.shape[0]
     if cls is RNN:
         net = torch.nn.RNN(D, Hh, nonlinearity="tanh", batch_first=True).double()
-        w_ih, w_hh, b_ih = layer.Wx.T, layer.Wh.T, layer.b
+        w = rnn_weights(layer)
+        w_ih, w_hh, b_ih = w["Wx"].T, w["Wh"].T, w["b"]
     else:
         net = torch.nn.LSTM(D, Hh, batch_first=True).double()
         blocks = lstm_gate_weights(layer)  # torch stacks its gates as i, f, g, o
@@ -349,6 +357,27 @@ def test_lstm_from_arrays_and_xavier_scale(rng):
     assert again.Wx is layer.Wx
 
 
+@pytest.mark.parametrize("cls", [RNN, LSTM])
+def test_recurrent_layers_on_the_xp_backend(cls, xp, rng):
+    host = cls(D, H, rng=rng, dtype=np.float64)
+    layer = cls(*(xp.asarray(host.params[k]) for k in ("Wx", "Wh", "b")))
+    xs, g = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+    np.testing.assert_allclose(to_cpu(layer.forward(xp.asarray(xs))), host.forward(xs), rtol=1e-10)
+    np.testing.assert_allclose(to_cpu(layer.backward(xp.asarray(g))), host.backward(g), rtol=1e-10)
+    for name, grad in host.grads.items():
+        np.testing.assert_allclose(to_cpu(layer.grads[name]), grad, rtol=1e-10, atol=1e-13)
+
+
+def test_embedding_on_the_xp_backend(xp, rng):
+    host = Embedding(7, D, rng=rng, dtype=np.float64)
+    layer = Embedding(xp.asarray(host.W))
+    idx, g = np.array([[0, 3, 3], [6, 0, 3]]), rng.standard_normal((2, 3, D))
+    np.testing.assert_array_equal(to_cpu(layer.forward(xp.asarray(idx))), host.forward(idx))
+    layer.backward(xp.asarray(g))
+    host.backward(g)
+    np.testing.assert_allclose(to_cpu(layer.dW), host.dW, rtol=1e-12)
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 
@@ -390,6 +419,8 @@ def test_embedding_clear_errors(rng):
     layer.forward(np.array([1, 2]))
     with pytest.raises(ValueError, match=r"Embedding.backward: expected dout of shape \(2, 2\)"):
         layer.backward(np.zeros((2, 3), np.float32))
+    np.testing.assert_array_equal(layer.forward([3, 0]), layer.W[[3, 0]])  # ids as a list
+    np.testing.assert_array_equal(layer.forward(2), layer.W[2])
     with pytest.raises(TypeError, match="Embedding: expected Embedding"):
         Embedding(np.zeros((4, 2)), 2)
 

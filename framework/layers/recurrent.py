@@ -76,6 +76,9 @@ class Embedding:
     ``Embedding(vocab_size, dim)``, with ``W`` from N(0, 1) as in DeZero's
     ``EmbedID(in_size, out_size)``.
 
+    ``forward(idx)`` takes integer ids of any shape (an int, a list, an (N,) or
+    (N, T) array) and returns ``W[idx]`` of shape ``idx.shape + (D,)``.
+
     Parameters
     ----------
     W : array of shape (V, D), or int V
@@ -114,6 +117,8 @@ class Embedding:
 
     def forward(self, idx):
         V = self.W.shape[0]
+        if not hasattr(idx, "dtype"):  # a Python int or list of ids, as the books allow
+            idx = get_array_module(self.W).asarray(idx)
         kind = getattr(getattr(idx, "dtype", None), "kind", None)
         if kind not in ("i", "u"):
             got = idx.dtype if kind is not None else type(idx).__name__
