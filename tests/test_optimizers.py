@@ -42,8 +42,8 @@ def ref_momentum(p, gs, lr, momentum):
 def ref_nesterov(p, gs, lr, momentum):
     v = np.zeros_like(p)
     for g in gs:
+        p = p + momentum * momentum * v - (1 + momentum) * lr * g  # v of the previous step
         v = momentum * v - lr * g
-        p = p + momentum * momentum * v - (1 + momentum) * lr * g
         yield p
 
 
