@@ -3,6 +3,10 @@
 ``std``: a fixed standard deviation (the book's ``0.01 * randn``).
 ``he``: ``sqrt(2 / fan_in)``, suited to ReLU.  ``xavier``: ``sqrt(1 / fan_in)``,
 suited to sigmoid and tanh.  ``fan_in`` is the number of inputs of one output unit.
+
+Randomness: an explicit ``rng`` (a ``numpy.random.Generator``) wins; without one the
+weights come from NumPy's global state, drawn as the book draws them
+(``np.random.randn``), so ``np.random.seed(0)`` repeats a run.  # noqa: NPY002
 """
 
 from __future__ import annotations
@@ -35,15 +39,16 @@ def init_weight(shape, init="he", rng=None, dtype="float32", fan_in=None):
     init : {"he", "xavier"} or float
         Scale rule, or a fixed standard deviation.
     rng : numpy.random.Generator, optional
-        Source of randomness; ``default_rng(0)`` when omitted, so runs repeat.
+        Source of randomness; NumPy's global state (``np.random.randn``) when
+        omitted, so ``np.random.seed`` repeats a run and two layers differ.
     dtype : dtype, default float32
     fan_in : int, optional
         Inputs per output unit; defaults to ``prod(shape[1:])`` for 4-D filters
         and ``shape[0]`` for matrices.
     """
-    rng = np.random.default_rng(0) if rng is None else rng
     if fan_in is None:
         fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else int(shape[0])
     scale = init_scale(init, fan_in)
+    draws = np.random.randn(*shape) if rng is None else rng.standard_normal(shape)  # noqa: NPY002
     # Cast last and scale by a Python float, so float32 stays float32 (NEP 50).
-    return (rng.standard_normal(shape) * scale).astype(dtype)
+    return (draws * scale).astype(dtype)

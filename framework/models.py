@@ -5,15 +5,14 @@
 chapter-8 net (three conv-conv-pool blocks with dropout).
 ``MODELS`` maps a name to its factory; the command line (``python -m framework
 train --model NAME``) looks models up there, so adding a model is one entry.
-Every factory takes ``rng`` and ``dtype`` keywords and gives a net that maps
+Every factory takes ``rng`` and ``dtype`` keywords (without ``rng``, weights
+come from NumPy's global state) and gives a net that maps
 images of shape (N, 1, 28, 28) to 10 class scores (an ``Affine`` flattens its
 input itself); the command line passes ``--hidden`` as ``hidden_sizes`` to a
 factory that has that argument.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from .functions import conv_output_size
 from .layers import Affine, Convolution, Dropout, Pooling, Relu, Sigmoid, Tanh
@@ -51,7 +50,8 @@ def mlp(
     init : {"auto", "he", "xavier"} or float
         Weight scale; ``"auto"`` picks He for ReLU and Xavier for sigmoid and tanh.
     rng : numpy.random.Generator, optional
-        Source of the initial weights (``default_rng(0)`` when omitted).
+        Source of the initial weights; NumPy's global state when omitted, so
+        ``np.random.seed`` repeats a run.
     dtype : dtype, default float32
 
     Returns
@@ -66,7 +66,6 @@ def mlp(
     if any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
         raise ValueError(f"mlp: expected positive integer layer sizes, got {sizes}")
     act_class, auto_init = ACTIVATIONS[activation]
-    rng = np.random.default_rng(0) if rng is None else rng  # one stream for all layers
     init = auto_init if init == "auto" else init
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -117,7 +116,6 @@ def simple_cnn(
             f"{conv_h}x{conv_w} maps, which 2x2 pooling cannot halve; pick a filter_size "
             "that leaves an even size"
         )
-    rng = np.random.default_rng(0) if rng is None else rng
     pooled = filter_num * (conv_h // 2) * (conv_w // 2)
     return Sequential(
         [
@@ -160,7 +158,8 @@ def deep_cnn(
     score_dropout : bool
         Add the book's last Dropout, on the class scores.
     rng : numpy.random.Generator, optional
-        Source of the initial weights and of the dropout masks.
+        Source of the initial weights and of the dropout masks; NumPy's global
+        state when omitted, so ``np.random.seed`` repeats a run.
     dtype : dtype, default float32
 
     Returns
@@ -170,7 +169,6 @@ def deep_cnn(
     C, H, W = input_dim
     if (H, W) != (28, 28):
         raise ValueError(f"deep_cnn: expected 28x28 images as in the book, got {H}x{W}")
-    rng = np.random.default_rng(0) if rng is None else rng
     layers = []
     channels = C
     # (filters, pad) of the six convolutions; every second one is followed by pooling.

@@ -28,6 +28,20 @@ def _accepts(fn, name: str) -> bool:
         return False
 
 
+def _class_indices(t, scores_shape):
+    """``t`` as class indices (N,): one-hot rows only when ``t`` has the scores' shape."""
+    if t.shape == tuple(scores_shape) and scores_shape[1] > 1:
+        return t.argmax(axis=1)
+    if t.ndim == 2 and t.shape[1] == 1:
+        return t.reshape(-1)
+    if t.ndim != 1:
+        raise ValueError(
+            f"Sequential.accuracy: expected t as class indices of shape (N,) or (N, 1), or "
+            f"one-hot rows of the scores' shape (N, {scores_shape[1]}), got shape {t.shape}"
+        )
+    return t
+
+
 def _shape_text(sample_shape) -> str:
     return "(" + ", ".join(["N", *map(str, sample_shape)]) + ")"
 
@@ -163,7 +177,8 @@ class Sequential:
     def gradient(self, x, t) -> dict:
         """Gradients of the training-mode loss by backprop, keyed like ``params``.
 
-        The returned arrays are the layers' own, refilled by the next call.
+        The returned arrays are the layers' own ``dW``, ``db``, ...; each backward
+        binds new ones (as the book does), so the next call leaves them intact.
         """
         self.loss(x, t, train=True)
         self.backward()
@@ -178,7 +193,11 @@ class Sequential:
         return {k: numerical_gradient(f, p, eps) for k, p in self.params.items()}
 
     def accuracy(self, x, t, batch_size: int = 1000) -> float:
-        """Fraction of samples whose top score is the true class (labels or one-hot ``t``)."""
+        """Fraction of samples whose top score is the true class.
+
+        ``t`` holds class indices, of shape (N,) or (N, 1), or one-hot rows; it is
+        read as one-hot only when it has the scores' shape (N, C).
+        """
         if len(x) != len(t):
             raise ValueError(
                 f"Sequential.accuracy: x has {len(x)} samples but t has {len(t)}; "
@@ -189,11 +208,9 @@ class Sequential:
         move = self._batch_mover(x)
         correct = 0
         for i in range(0, len(x), batch_size):
-            y = self.forward(move(x[i : i + batch_size])).argmax(axis=1)
-            tb = move(t[i : i + batch_size])
-            if tb.ndim != 1:
-                tb = tb.argmax(axis=1)
-            correct += int((y == tb).sum())
+            scores = self.forward(move(x[i : i + batch_size]))
+            tb = _class_indices(move(t[i : i + batch_size]), scores.shape)
+            correct += int((scores.argmax(axis=1) == tb).sum())
         return correct / len(x)
 
     # -- saving and loading ---------------------------------------------------

@@ -1,15 +1,20 @@
-"""Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSprop and Adam.
+"""Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSprop, AdaDelta and Adam.
 
 One set of classes serves both ways of building a net:
 
-* layer nets, as in the book: ``opt.update(net.params, grads)`` updates the
-  arrays of ``params`` in place;
+* layer nets, as in the book: ``opt.update(net.params, grads)`` follows
+  ``params[key] -= ...``: arrays change in place, and a Python number or 0-d
+  entry of the dict is updated too (the book's ``{'x': -7.0, 'y': 2.0}``);
 * autograd models, as in DeZero: ``opt.setup(model)`` once, then ``opt.update()``
   after each ``loss.backward()`` updates every ``Parameter`` that has a gradient.
 
 Hooks run on the gradients before the update (``add_hook(WeightDecay(1e-4))``,
 ``add_hook(ClipGrad(5.0))``).  A hook is called as ``hook(params, grads)`` with two
-lists of arrays and changes the gradients in place.
+lists of arrays and changes the gradients in place.  ``FreezeParam`` keeps chosen
+parameters as they are.
+
+dtypes: each parameter is updated in its own dtype (its state arrays share it),
+whatever the dtype of its gradient.
 
 Every update works in place and draws its temporaries from one scratch buffer per
 parameter, so a training step allocates no new arrays here.
@@ -18,6 +23,8 @@ parameter, so a training step allocates no new arrays here.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .backend import get_array_module, to_device
 
@@ -29,9 +36,11 @@ __all__ = [
     "Nesterov",
     "AdaGrad",
     "RMSprop",
+    "AdaDelta",
     "Adam",
     "WeightDecay",
     "ClipGrad",
+    "FreezeParam",
 ]
 
 
@@ -62,29 +71,51 @@ class Optimizer:
             Leave both out after ``setup(model)`` to update an autograd model.
         """
         if params is None:
-            if self.target is None:
-                raise RuntimeError(
-                    f"{type(self).__name__}.update: no parameters; call setup(model) first, "
-                    "or pass update(params, grads) for a layer net"
-                )
-            triples = [
-                (id(p), p.data, p.grad.data) for p in self.target.params() if p.grad is not None
-            ]
+            triples, numbers = self._model_triples(), set()
         else:
-            if grads is None or params.keys() != grads.keys():
-                missing = sorted(set(params) - set(grads or {}))
-                raise ValueError(
-                    f"{type(self).__name__}.update: expected a gradient for every parameter, "
-                    f"missing {missing}"
-                )
-            triples = [(key, params[key], grads[key]) for key in params]
+            triples, numbers = self._dict_triples(params, grads)
+        frozen = set()
         if self.hooks:
             ps, gs = [p for _, p, _ in triples], [g for _, _, g in triples]
             for f in self.hooks:
                 f(ps, gs)
+                frozen.update(getattr(f, "frozen_ids", lambda: ())())
         self.begin_step()
         for key, param, grad in triples:
-            self.update_one(key, param, grad)
+            if id(param) not in frozen:
+                self.update_one(key, param, grad)
+        for key, param, _ in triples:
+            if key in numbers:
+                params[key] = param[()]  # a NumPy scalar, as the book's -= leaves it
+
+    def _model_triples(self) -> list:
+        """(key, array, gradient) of every Parameter of the set-up model that has a grad."""
+        if self.target is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.update: no parameters; call setup(model) first, "
+                "or pass update(params, grads) for a layer net"
+            )
+        return [(id(p), p.data, p.grad.data) for p in self.target.params() if p.grad is not None]
+
+    def _dict_triples(self, params: dict, grads: dict | None) -> tuple:
+        """(key, array, gradient) per entry, and the keys whose values are plain numbers.
+
+        A Python number (or NumPy scalar) becomes a 0-d array, updated in place and
+        then written back into ``params``, as the book's ``params[key] -= ...`` does.
+        """
+        if grads is None or params.keys() != grads.keys():
+            missing = sorted(set(params) - set(grads or {}))
+            raise ValueError(
+                f"{type(self).__name__}.update: expected a gradient for every parameter, "
+                f"missing {missing}"
+            )
+        numbers = {key for key, p in params.items() if _is_number(p)}
+        triples = []
+        for key, p in params.items():
+            p = _as_array(p) if key in numbers else p
+            g = _as_array(grads[key], p.dtype) if _is_number(grads[key]) else grads[key]
+            triples.append((key, p, g))
+        return triples, numbers
 
     def begin_step(self) -> None:
         """Start one ``update`` (Adam counts its steps here)."""
@@ -99,7 +130,10 @@ class Optimizer:
 
     def update_one(self, key, param, grad) -> None:
         """Update one parameter array in place."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__}.update_one: a subclass of Optimizer must define how "
+            "one parameter is updated"
+        )
 
     def to_gpu(self) -> Optimizer:
         """Move the optimizer's state (velocities, moments) to the GPU with the net."""
@@ -114,6 +148,17 @@ class Optimizer:
             for name, arr in st.items():
                 st[name] = to_device(arr, device)
         return self
+
+
+def _is_number(value) -> bool:
+    """Tell a Python number or NumPy scalar from an array (which can change in place)."""
+    return isinstance(value, (int, float, np.generic))
+
+
+def _as_array(value, dtype=None):
+    """Return a number as a 0-d array (float64 for an int), or of ``dtype`` when given."""
+    a = np.asarray(value, dtype=dtype)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
 class SGD(Optimizer):
@@ -152,7 +197,8 @@ MomentumSGD = Momentum  # DeZero's name
 class Nesterov(Optimizer):
     """Nesterov's accelerated gradient, in the book's form.
 
-    ``v = m v - lr dW``; ``W += m^2 v - (1 + m) lr dW``.
+    ``W += m^2 v - (1 + m) lr dW`` with the velocity of the previous step, then
+    ``v = m v - lr dW``.
     """
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
@@ -163,10 +209,10 @@ class Nesterov(Optimizer):
     def update_one(self, key, param, grad):
         xp = get_array_module(param)
         v, tmp = self.buffers(key, param, "v")
-        v *= self.momentum
-        v -= xp.multiply(grad, self.lr, out=tmp)
         param += xp.multiply(v, self.momentum * self.momentum, out=tmp)
         param -= xp.multiply(grad, (1.0 + self.momentum) * self.lr, out=tmp)
+        v *= self.momentum
+        v -= xp.multiply(grad, self.lr, out=tmp)
 
 
 class AdaGrad(Optimizer):
@@ -208,6 +254,37 @@ def _scaled_step(xp, param, grad, h, tmp, lr):
     xp.divide(grad, tmp, out=tmp)
     tmp *= lr
     param -= tmp
+
+
+class AdaDelta(Optimizer):
+    """AdaDelta (Zeiler 2012), as in DeZero: no learning rate to tune.
+
+    ``msg = rho msg + (1 - rho) dW^2``;
+    ``dx = sqrt((msdx + eps) / (msg + eps)) dW``;
+    ``msdx = rho msdx + (1 - rho) dx^2``; ``W -= dx``.
+    """
+
+    def __init__(self, rho: float = 0.95, eps: float = 1e-6):
+        super().__init__()
+        self.rho = rho
+        self.eps = eps
+
+    def update_one(self, key, param, grad):
+        xp = get_array_module(param)
+        msg, msdx, dx, tmp = self.buffers(key, param, "msg", "msdx", "dx")
+        msg *= self.rho
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.rho
+        msg += tmp
+        xp.add(msdx, self.eps, out=dx)
+        dx /= xp.add(msg, self.eps, out=tmp)
+        xp.sqrt(dx, out=dx)
+        dx *= grad
+        msdx *= self.rho
+        xp.multiply(dx, dx, out=tmp)
+        tmp *= 1.0 - self.rho
+        msdx += tmp
+        param -= dx
 
 
 class Adam(Optimizer):
@@ -276,3 +353,33 @@ class ClipGrad:
         if rate < 1:
             for g in grads:
                 g *= rate
+
+
+class FreezeParam:
+    """Hook that keeps the given parameters as they are (DeZero's ``FreezeParam``).
+
+    ``opt.add_hook(FreezeParam(model.l1))`` trains everything but ``l1``.  Takes
+    autograd layers or Parameters (anything with ``params()``, or with ``data``),
+    hand-written layers (anything with a ``params`` dict) and plain arrays.
+    Frozen parameters are skipped by the update, and their optimizer state
+    (velocity, moments) does not move either.  (DeZero sets their ``grad`` to None,
+    which its own ``update`` then trips over; skipping them is what it means.)
+    """
+
+    def __init__(self, *layers):
+        self.targets = layers
+
+    def frozen_ids(self) -> set:
+        """``id`` of every array to keep, looked up now (a layer may have new arrays)."""
+        ids = set()
+        for t in self.targets:
+            if callable(getattr(t, "params", None)):
+                ids.update(id(p.data) for p in t.params())
+            elif isinstance(getattr(t, "params", None), dict):
+                ids.update(id(a) for a in t.params.values())
+            else:  # a Parameter (it has .grad) or a plain array
+                ids.add(id(t.data if hasattr(t, "grad") else t))
+        return ids
+
+    def __call__(self, params, grads):
+        """Leave the gradients alone; ``Optimizer.update`` skips ``frozen_ids()``."""

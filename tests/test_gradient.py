@@ -45,6 +45,23 @@ def test_closure_form_as_in_the_book(rng):
     np.testing.assert_array_equal(W, kept)
 
 
+@pytest.mark.parametrize("shape", [(4,), (2, 3)])
+def test_f_sees_the_very_array_with_one_element_nudged(shape, rng):
+    # As in the book: f is called with x itself, changed in place at one index.
+    x = rng.standard_normal(shape)
+    kept = x.copy()
+    seen = []
+
+    def f(arg):
+        assert arg is x
+        seen.append(np.flatnonzero(arg != kept).tolist())
+        return float(np.sum(arg))
+
+    grad = numerical_gradient(f, x)
+    np.testing.assert_allclose(grad, np.ones(shape), rtol=1e-9)
+    assert seen == [[i] for i in range(x.size) for _ in (0, 1)]  # +eps, then -eps
+
+
 def test_float32_input_is_restored_exactly(rng):
     x = rng.standard_normal((3, 3)).astype(np.float32)
     kept = x.copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -152,12 +153,21 @@ def test_sigmoid_keeps_out():
 def test_affine_params_and_grads_are_its_arrays(rng):
     layer = Affine(rng.standard_normal((4, 3)), np.zeros(3))
     assert layer.params["W"] is layer.W and layer.params["b"] is layer.b
-    dW, db = layer.dW, layer.db
     layer.forward(rng.standard_normal((2, 4)))
     layer.backward(rng.standard_normal((2, 3)))
-    # backward writes into dW/db in place, so grads stays aliased to them
-    assert layer.dW is dW and layer.db is db
     assert layer.grads["W"] is layer.dW and layer.grads["b"] is layer.db
+
+
+def test_affine_backward_binds_new_gradients_as_the_book_does(rng):
+    layer = Affine(rng.standard_normal((4, 3)), np.zeros(3))
+    layer.forward(rng.standard_normal((2, 4)))
+    first = layer.backward(rng.standard_normal((2, 3))), layer.dW, layer.db
+    kept = [a.copy() for a in first]
+    layer.forward(rng.standard_normal((2, 4)))
+    layer.backward(rng.standard_normal((2, 3)))
+    assert layer.dW is not first[1] and layer.db is not first[2]
+    for a, b in zip(first, kept, strict=True):
+        np.testing.assert_array_equal(a, b)  # the earlier gradients are intact
 
 
 def test_affine_skips_dx_but_fills_grads(rng):
@@ -403,13 +413,45 @@ def test_affine_one_sample_hint(rng):
         layer.forward(np.zeros(4, np.float32))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.int64])
-def test_affine_rejects_wrong_dtype(dtype, rng):
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, bool])
+def test_affine_rejects_integer_input(dtype, rng):
     layer = Affine(4, 3, rng=rng)
     with pytest.raises(
         TypeError, match=rf"Affine\.forward: expected x of dtype float32 .*got {np.dtype(dtype)}"
     ):
         layer.forward(np.zeros((2, 4), dtype))
+
+
+@pytest.mark.parametrize("w_dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("x_dtype", [np.float16, np.float32, np.float64])
+def test_affine_computes_in_its_weights_dtype(w_dtype, x_dtype, rng):
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    x, dout = rng.standard_normal((2, 4)), rng.standard_normal((2, 3))
+    layer = Affine(W.astype(w_dtype), b.astype(w_dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning either
+        out = layer.forward(x.astype(x_dtype))
+        dx = layer.backward(dout.astype(x_dtype))
+    assert out.dtype == dx.dtype == layer.dW.dtype == layer.db.dtype == w_dtype
+    # the same numbers as casting x at the door by hand
+    xw = x.astype(x_dtype).astype(w_dtype)
+    np.testing.assert_array_equal(out, xw @ W.astype(w_dtype) + b.astype(w_dtype))
+
+
+def test_affine_float32_input_into_float64_weights_gives_float64_numbers(rng):
+    # The book's habit: np.random.randn weights (float64), float32 images.
+    W, b = rng.standard_normal((4, 3)), np.zeros(3)
+    x = rng.random((2, 4), dtype=np.float32)
+    out = Affine(W, b).forward(x)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, x.astype(np.float64) @ W, rtol=1e-15)
+
+
+def test_affine_does_not_copy_input_of_its_own_dtype(rng):
+    layer = Affine(4, 3, rng=rng)
+    x = rng.random((2, 4), dtype=np.float32)
+    layer.forward(x)
+    assert np.shares_memory(layer.x, x)
 
 
 def test_affine_constructor_checks_its_arrays():
@@ -423,11 +465,11 @@ def test_affine_constructor_checks_its_arrays():
         Affine(np.zeros((4, 3)), np.zeros(4))
 
 
-def test_affine_rejects_wrong_dout_dtype(rng):
+def test_affine_rejects_integer_dout(rng):
     layer = Affine(4, 3, rng=rng)
     layer.forward(np.zeros((2, 4), np.float32))
     with pytest.raises(TypeError, match=r"Affine\.backward: expected dout of dtype float32"):
-        layer.backward(np.zeros((2, 3), np.float64))
+        layer.backward(np.zeros((2, 3), np.int64))
 
 
 def test_softmax_with_loss_label_out_of_range():
@@ -449,6 +491,34 @@ def test_softmax_with_loss_float_labels():
         r".*got float64",
     ):
         SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([0.0, 1.0]))
+
+
+def test_softmax_with_loss_reads_a_column_of_labels_as_class_indices(rng):
+    x = rng.standard_normal((5, 3))
+    t = np.array([0, 2, 1, 1, 0])
+    flat, column = SoftmaxWithLoss(), SoftmaxWithLoss()
+    assert column.forward(x, t.reshape(-1, 1)) == flat.forward(x, t)
+    np.testing.assert_array_equal(column.backward(), flat.backward())
+    with pytest.raises(ValueError, match=r"expected labels in \[0, 2\]"):
+        SoftmaxWithLoss().forward(x, np.array([[0], [3], [1], [1], [0]]))
+
+
+def test_softmax_with_loss_takes_integer_one_hot_rows_as_the_book_does(rng):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    t = np.array([2, 0, 1, 2])
+    onehot = np.eye(3, dtype=np.int64)[t]
+    loss = SoftmaxWithLoss()
+    assert loss.forward(x, onehot) == pytest.approx(SoftmaxWithLoss().forward(x, t), rel=1e-6)
+    assert loss.backward().dtype == np.float32
+
+
+def test_softmax_with_loss_float16_scores_of_a_big_batch_stay_finite(rng):
+    x = (5 * rng.standard_normal((20000, 10))).astype(np.float16)
+    t = rng.integers(0, 10, 20000)
+    want = SoftmaxWithLoss().forward(x.astype(np.float64), t)
+    layer = SoftmaxWithLoss()
+    assert layer.forward(x, t) == pytest.approx(want, rel=1e-2)
+    assert layer.backward().dtype == np.float16
 
 
 def test_softmax_with_loss_mismatched_batch_sizes():
@@ -476,14 +546,18 @@ def test_softmax_with_loss_not_finite_scores(bad):
     # -inf on a wrong class is a probability of 0 and a finite loss, so it sits on the
     # true class here (loss = inf); nan and +inf poison the whole row.
     x = np.array([[0.0, 1.0], [bad, 0.0]])
+    layer = SoftmaxWithLoss()
     with (
         np.errstate(invalid="ignore"),
-        pytest.raises(
-            FloatingPointError,
-            match=r"SoftmaxWithLoss\.forward: loss is .* input x holds 1 nan/inf",
+        pytest.warns(
+            RuntimeWarning,
+            match=r"SoftmaxWithLoss\.forward: loss is .* input x holds 1 nan/inf.*diverged",
         ),
     ):
-        SoftmaxWithLoss().forward(x, np.array([0, 0]))
+        loss = layer.forward(x, np.array([0, 0]))
+    assert not np.isfinite(loss)  # returned, as the book does
+    with np.errstate(invalid="ignore"):
+        assert layer.backward().shape == x.shape  # and the step can carry on
 
 
 def test_mean_squared_error_bad_input():
@@ -492,10 +566,11 @@ def test_mean_squared_error_bad_input():
         match=r"MeanSquaredError\.forward: expected t of the shape of y \(2, 3\), got \(3, 2\)",
     ):
         MeanSquaredError().forward(np.zeros((2, 3)), np.zeros((3, 2)))
-    with pytest.raises(
-        FloatingPointError, match=r"MeanSquaredError\.forward: loss is nan because input y"
+    with pytest.warns(
+        RuntimeWarning, match=r"MeanSquaredError\.forward: loss is nan because input y"
     ):
-        MeanSquaredError().forward(np.array([[np.nan, 0.0]]), np.zeros((1, 2)))
+        loss = MeanSquaredError().forward(np.array([[np.nan, 0.0]]), np.zeros((1, 2)))
+    assert np.isnan(loss)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -514,3 +589,30 @@ def test_backward_rejects_dout_of_wrong_shape(name, rng):
     expected = rf"{cls}\.backward: expected dout of shape {re.escape(str(out.shape))}"
     with pytest.raises(ValueError, match=expected + rf".*got {re.escape(str((2, *out.shape)))}"):
         layer.backward(np.ones((2, *out.shape)))
+
+
+# -- randomness: an explicit rng wins, else NumPy's global state -----------------------
+
+
+def test_two_layers_built_without_rng_get_different_weights():
+    a, b = Affine(100, 100), Affine(100, 100)
+    assert not np.array_equal(a.W, b.W)
+
+
+def test_np_random_seed_repeats_the_weights_of_layers_built_without_rng():
+    from framework.layers import Convolution
+
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    a, conv_a = Affine(20, 5), Convolution((3, 2, 3, 3))
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    b, conv_b = Affine(20, 5), Convolution((3, 2, 3, 3))
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(conv_a.W, conv_b.W)
+
+
+def test_an_explicit_generator_wins_over_the_global_state():
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    a = Affine(20, 5, rng=np.random.default_rng(4))
+    np.random.seed(1)  # noqa: NPY002 (the global state, on purpose)
+    b = Affine(20, 5, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.W, b.W)

@@ -14,6 +14,7 @@ from framework.functions import (
     conv_output_size,
     im2col,
     im2col_channels_last,
+    pair,
 )
 from framework.gradient import gradient_check
 from framework.layers import Convolution, Flatten, Pooling
@@ -27,18 +28,34 @@ CONV_CASES = [
     ((2, 2, 7, 7), (3, 2, 3, 3), 2, 1),
     ((2, 2, 5, 6), (3, 2, 2, 3), 1, 0),
     ((1, 3, 7, 6), (2, 3, 3, 2), 2, 1),
+    # strides that do not step onto the last row/column: the output size is floored
+    ((2, 2, 6, 6), (3, 2, 3, 3), 2, 0),
+    # different stride and pad along H and W
+    ((2, 2, 7, 5), (3, 2, 3, 2), (3, 1), (1, 0)),
+    ((1, 2, 8, 7), (2, 2, 2, 3), (2, 3), (0, 1)),
 ]
 # (pool_h, pool_w, stride, pad) on 6 x 6 images: tiled, overlapping, padded, not square
-POOL_CASES = [(2, 2, 2, 0), (3, 3, 3, 0), (2, 2, 1, 0), (3, 3, 1, 1), (3, 2, 1, 1), (2, 4, 2, 1)]
+# floored (3x3 windows, stride 2), different stride and pad along H and W
+POOL_CASES = [
+    (2, 2, 2, 0),
+    (3, 3, 3, 0),
+    (2, 2, 1, 0),
+    (3, 3, 1, 1),
+    (3, 2, 1, 1),
+    (2, 4, 2, 1),
+    (3, 3, 2, 0),
+    (3, 2, (2, 1), (1, 0)),
+]
 
 
 def im2col_by_loops(x, fh, fw, stride, pad):
     """The definition, one window at a time: row (n, i, j), columns (c, y, x)."""
     N, C, H, W = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (H + 2 * pad - fh) // stride + 1, (W + 2 * pad - fw) // stride + 1
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (H + 2 * ph - fh) // sh + 1, (W + 2 * pw - fw) // sw + 1
     rows = [
-        xp[n, :, i * stride : i * stride + fh, j * stride : j * stride + fw].ravel()
+        xp[n, :, i * sh : i * sh + fh, j * sw : j * sw + fw].ravel()
         for n in range(N)
         for i in range(oh)
         for j in range(ow)
@@ -50,12 +67,13 @@ def conv_by_loops(x, W, b, stride, pad):
     """Cross-correlation from its definition, for checking the fast version."""
     FN, C, FH, FW = W.shape
     N, _, H, Wd = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (H + 2 * pad - FH) // stride + 1, (Wd + 2 * pad - FW) // stride + 1
+    (sh, sw), (ph, pw) = pair(stride), pair(pad)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (H + 2 * ph - FH) // sh + 1, (Wd + 2 * pw - FW) // sw + 1
     out = np.empty((N, FN, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            win = xp[:, :, i * stride : i * stride + FH, j * stride : j * stride + FW]
+            win = xp[:, :, i * sh : i * sh + FH, j * sw : j * sw + FW]
             out[:, :, i, j] = np.tensordot(win, W, axes=([1, 2, 3], [1, 2, 3])) + b
     return out
 
@@ -213,15 +231,23 @@ def test_convolution_in_test_mode_keeps_nothing_for_backward(rng):
         layer.backward(np.ones_like(out))
 
 
-def test_convolution_params_are_its_arrays_and_grads_are_written_in_place(rng):
+def test_convolution_params_are_its_arrays_and_backward_binds_new_grads(rng):
     layer = Convolution((4, 2, 3, 3), rng=rng)
-    params, grads = layer.params, layer.grads
+    params = layer.params
     assert params["W"] is layer.W and params["b"] is layer.b
-    dW = layer.dW
-    layer.forward(rng.standard_normal((2, 2, 5, 5)).astype(np.float32))
+    x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
+    layer.forward(x)
     layer.backward(np.ones((2, 4, 3, 3), np.float32))
-    assert layer.dW is dW and grads["W"] is dW and grads["b"] is layer.db
-    assert float(np.abs(dW).sum()) > 0
+    grads = layer.grads
+    assert grads["W"] is layer.dW and grads["b"] is layer.db
+    kept = {k: g.copy() for k, g in grads.items()}
+    assert float(np.abs(kept["W"]).sum()) > 0
+    layer.forward(2 * x)
+    layer.backward(np.ones((2, 4, 3, 3), np.float32))
+    assert layer.dW is not grads["W"] and layer.db is not grads["b"]
+    for k in kept:  # the gradients returned before are intact
+        np.testing.assert_array_equal(grads[k], kept[k])
+    assert layer.dW.dtype == np.float32 and layer.dW.flags.c_contiguous
 
 
 def test_convolution_from_a_shape_uses_he_init_in_float32(rng):
@@ -304,13 +330,42 @@ def test_convolution_rejects_a_kernel_larger_than_the_padded_input(rng):
         layer.forward(np.zeros((1, 1, 2, 2), np.float32))
 
 
-def test_convolution_says_what_an_uneven_stride_would_give(rng):
+def test_convolution_floors_the_output_of_an_uneven_stride_as_the_book_does(rng):
     layer = Convolution((2, 1, 3, 3), stride=2, rng=rng)
-    x = np.zeros((1, 1, 6, 6), np.float32)  # (6 - 3) / 2 is not whole
-    with pytest.raises(ValueError, match=r"stride 2 does not fit x of shape \(1, 1, 6, 6\)") as e:
-        layer.forward(x)
-    assert "output would be (N, C, 2, 2)" in str(e.value)
-    assert "last 1 row(s) and 1 column(s)" in str(e.value)
+    x = rng.standard_normal((1, 1, 6, 6)).astype(np.float32)  # (6 - 3) / 2 is not whole
+    cropped = layer.forward(x[:, :, :5, :5])
+    out = layer.forward(x)
+    assert out.shape == (1, 2, 2, 2)  # the last row and column are never reached
+    np.testing.assert_allclose(out, cropped, rtol=1e-6)
+    dx = layer.backward(np.ones_like(out))
+    assert dx.shape == x.shape and not dx[:, :, 5, :].any() and not dx[:, :, :, 5].any()
+
+
+def test_convolution_takes_the_books_scalar_bias(rng):
+    W = rng.standard_normal((1, 1, 3, 3))
+    x = rng.standard_normal((1, 1, 5, 5))
+    for b in (0, 0.5):
+        layer = Convolution(W, b)
+        assert layer.b.shape == (1,) and layer.b.dtype == W.dtype
+        np.testing.assert_allclose(layer.forward(x), conv_by_loops(x, W, np.full(1, b), 1, 0))
+
+
+def test_convolution_and_pooling_keep_the_stride_and_pad_as_given(rng):
+    conv = Convolution((2, 1, 3, 3), stride=(3, 1), pad=(1, 0), rng=rng)
+    assert (conv.stride, conv.pad) == ((3, 1), (1, 0))
+    assert (Convolution((2, 1, 3, 3), stride=2).stride, Pooling(2, 2).stride) == (2, 2)
+    out = conv.forward(rng.standard_normal((1, 1, 7, 5)).astype(np.float32))
+    assert out.shape == (1, 2, 3, 3)
+
+
+def test_convolution_computes_in_its_weights_dtype(rng):
+    W, x = rng.standard_normal((2, 1, 3, 3)), rng.standard_normal((2, 1, 5, 5))
+    for w_dtype in (np.float16, np.float32, np.float64):
+        for x_dtype in (np.float16, np.float32, np.float64):
+            layer = Convolution(W.astype(w_dtype), 0)
+            out = layer.forward(x.astype(x_dtype))
+            dx = layer.backward(np.ones_like(out, dtype=x_dtype))
+            assert out.dtype == dx.dtype == layer.dW.dtype == layer.db.dtype == w_dtype
 
 
 def test_convolution_checks_dtypes_and_call_order(rng):
@@ -318,7 +373,7 @@ def test_convolution_checks_dtypes_and_call_order(rng):
     with pytest.raises(RuntimeError, match="Convolution.backward: called before forward"):
         layer.backward(np.zeros((1, 2, 1, 1), np.float32))
     with pytest.raises(TypeError, match="Convolution.forward: expected x of dtype float32"):
-        layer.forward(np.zeros((1, 1, 3, 3)))
+        layer.forward(np.zeros((1, 1, 3, 3), np.uint8))
     layer.forward(np.zeros((1, 1, 3, 3), np.float32))
     with pytest.raises(
         ValueError, match=r"Convolution.backward: expected dout of shape \(1, 2, 1"
@@ -335,6 +390,10 @@ def test_convolution_rejects_bad_weights_and_settings():
         Convolution(np.zeros((3, 1, 2, 2), int), np.zeros(3))
     with pytest.raises(ValueError, match="stride >= 1"):
         Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), stride=0)
+    with pytest.raises(ValueError, match=r"stride >= 1 and pad >= 0 .*pad=\(1, -1\)"):
+        Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), pad=(1, -1))
+    with pytest.raises(ValueError, match=r"Pooling: expected stride >= 1"):
+        Pooling(2, 2, stride=(2, 0))
 
 
 # -- Pooling -------------------------------------------------------------------------
@@ -447,8 +506,7 @@ def test_pooling_bad_input():
         pool.backward(np.zeros((1, 1, 1, 1)))
     with pytest.raises(ValueError, match=r"Pooling.forward: expected x of shape \(N, C, H, W\)"):
         pool.forward(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match=r"stride 2 does not fit x of shape \(1, 1, 5, 5\)"):
-        pool.forward(np.zeros((1, 1, 5, 5)))
+    assert pool.forward(np.zeros((1, 1, 5, 5))).shape == (1, 1, 2, 2)  # floored, as the book
     with pytest.raises(ValueError, match=r"window 3x3 is larger than the padded input 2x2"):
         Pooling(3, 3).forward(np.zeros((1, 1, 2, 2)))
     with pytest.raises(TypeError, match="Pooling.forward: expected x to be a float array"):

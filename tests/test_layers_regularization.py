@@ -242,14 +242,66 @@ def test_batchnorm_bad_input(rng):
     with pytest.raises(ValueError, match=r"got \(2, 4, 5, 5\)"):
         bn.forward(np.zeros((2, 4, 5, 5), np.float32))
     with pytest.raises(TypeError, match="BatchNormalization.forward: expected x of dtype float32"):
-        bn.forward(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="more than one value per feature"):
-        bn.forward(np.zeros((1, 3), np.float32), train=True)
-    bn.forward(np.zeros((1, 3), np.float32), train=False)  # one sample is fine when testing
+        bn.forward(np.zeros((2, 3), np.int64))
     with pytest.raises(ValueError, match="running_var of the same shape"):
         BatchNormalization(np.ones(3), np.zeros(3), running_var=np.ones(4))
     with pytest.raises(ValueError, match=r"momentum in \[0, 1\]"):
         BatchNormalization(3, momentum=1.5)
+
+
+def test_batchnorm_trains_on_a_batch_of_one(rng):
+    # The book's batch_norm_gradient_check.py uses one sample: its variance is 0, so
+    # xn = 0 and the output is beta; everything stays finite.
+    bn = make_bn(rng, 4)
+    x = rng.standard_normal((1, 4))
+    out = bn.forward(x, train=True)
+    np.testing.assert_allclose(out, bn.beta.reshape(1, 4), atol=1e-12)
+    dx = bn.backward(rng.standard_normal((1, 4)))
+    assert np.all(np.isfinite(dx)) and np.all(np.isfinite(bn.dgamma))
+    np.testing.assert_allclose(dx, 0, atol=1e-12)  # the output does not depend on x
+
+    def backward(g):
+        bn.backward(g)
+        return bn.dgamma, bn.dbeta
+
+    check_backward(lambda: bn.forward(x, train=True), backward, (bn.gamma, bn.beta), rng)
+
+
+def test_batchnorm_computes_in_gammas_dtype(rng):
+    x = rng.standard_normal((5, 3))
+    for g_dtype in (np.float16, np.float32, np.float64):
+        for x_dtype in (np.float16, np.float32, np.float64):
+            bn = BatchNormalization(3, dtype=g_dtype)
+            out = bn.forward(x.astype(x_dtype))
+            dx = bn.backward(np.ones_like(out, dtype=x_dtype))
+            assert out.dtype == dx.dtype == bn.dgamma.dtype == g_dtype
+            assert bn.running_mean.dtype == g_dtype
+
+
+def test_batchnorm_backward_binds_new_gradients(rng):
+    bn = make_bn(rng, 3)
+    bn.forward(rng.standard_normal((4, 3)))
+    bn.backward(rng.standard_normal((4, 3)))
+    first = dict(bn.grads)
+    kept = {k: v.copy() for k, v in first.items()}
+    bn.forward(rng.standard_normal((4, 3)))
+    bn.backward(rng.standard_normal((4, 3)))
+    for k in kept:
+        assert bn.grads[k] is not first[k]
+        np.testing.assert_array_equal(first[k], kept[k])
+
+
+def test_dropout_without_rng_draws_from_numpys_global_state():
+    x = np.ones((4, 50))
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    a = Dropout(0.5).forward(x)
+    b = Dropout(0.5).forward(x)
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    np.testing.assert_array_equal(Dropout(0.5).forward(x), a)  # the seed repeats a run
+    assert not np.array_equal(a, b)  # two layers, two different masks
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    keep = np.random.rand(4, 50) > 0.5  # the book's draw  # noqa: NPY002
+    np.testing.assert_array_equal(a, keep * 2.0)
 
 
 # -- weight decay --------------------------------------------------------------------

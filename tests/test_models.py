@@ -54,9 +54,21 @@ def test_same_generator_seed_same_weights_and_layers_draw_differently():
     for k in a.params:
         np.testing.assert_array_equal(a.params[k], b.params[k])
     assert not np.allclose(a.params["0.W"], a.params["2.W"])
-    np.testing.assert_array_equal(
-        mlp(10, (10,), 10).params["0.W"], mlp(10, (10,), 10).params["0.W"]
-    )
+
+
+def test_without_rng_weights_come_from_numpys_global_state():
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    a = mlp(10, (10,), 10)
+    b = mlp(10, (10,), 10)
+    np.random.seed(0)  # noqa: NPY002 (the global state, on purpose)
+    c = mlp(10, (10,), 10)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], c.params[k])  # the seed repeats a run
+    assert not np.array_equal(a.params["0.W"], b.params["0.W"])  # two nets differ
+    np.random.seed(3)  # noqa: NPY002 (the global state, on purpose)
+    want = (np.random.randn(10, 10) * np.sqrt(2.0 / 10)).astype(np.float32)  # the book's draw  # noqa: NPY002
+    np.random.seed(3)  # noqa: NPY002 (the global state, on purpose)
+    np.testing.assert_array_equal(mlp(10, (10,), 10).params["0.W"], want)
 
 
 def test_mlp_backprop_matches_numerical_gradient(rng):

@@ -165,6 +165,45 @@ def test_accuracy_labels_one_hot_and_batched():
     assert net.accuracy(x, np.eye(3)[t], batch_size=3) == pytest.approx(0.6)
 
 
+def test_accuracy_reads_a_column_of_labels_as_class_indices():
+    net = Sequential([Affine(np.eye(3), np.zeros(3))])
+    x = np.array([[3.0, 0, 0], [0, 2, 0], [0, 0, 1], [1, 0, 0], [0, 5, 0]])
+    t = np.array([0, 1, 0, 0, 2])
+    assert net.accuracy(x, t.reshape(-1, 1)) == pytest.approx(0.6)
+    assert net.accuracy(x, t.reshape(-1, 1), batch_size=2) == pytest.approx(0.6)
+    with pytest.raises(ValueError, match=r"Sequential.accuracy: expected t as class indices"):
+        net.accuracy(x, np.zeros((5, 2)))
+
+
+def test_gradient_returns_arrays_the_next_call_leaves_intact(rng):
+    net = mlp(rng)
+    a, b = batch(rng), batch(rng)
+    g1 = net.gradient(*a)
+    kept = {k: v.copy() for k, v in g1.items()}
+    g2 = net.gradient(*b)
+    for k in g1:
+        np.testing.assert_array_equal(g1[k], kept[k])  # not overwritten by the second call
+        assert not np.array_equal(g1[k], g2[k])
+        assert net.grads[k] is g2[k]  # grads are the layers' arrays of the moment
+
+
+def test_book_habit_float64_weights_and_float32_images_give_float64_numbers(rng):
+    W1, W2 = 0.01 * rng.standard_normal((4, 5)), 0.01 * rng.standard_normal((5, 3))
+    net = Sequential([Affine(W1, np.zeros(5)), Relu(), Affine(W2, np.zeros(3))])
+    x, t = batch(rng)  # float32 images
+    ref = Sequential([Affine(W1, np.zeros(5)), Relu(), Affine(W2, np.zeros(3))])
+    assert net.loss(x, t) == ref.loss(x.astype(np.float64), t)
+    grads = net.gradient(x, t)
+    assert all(g.dtype == np.float64 for g in grads.values())
+
+
+def test_float32_net_stays_float32_with_float64_input(rng):
+    net = mlp(rng)
+    x, t = batch(rng, dtype=np.float64)
+    assert net.predict(x).dtype == np.float32
+    assert all(g.dtype == np.float32 for g in net.gradient(x, t).values())
+
+
 def test_accuracy_rejects_mismatched_lengths(rng):
     net = mlp(rng)
     with pytest.raises(

@@ -10,9 +10,11 @@ import pytest
 from framework.backend import to_cpu
 from framework.optimizers import (
     SGD,
+    AdaDelta,
     AdaGrad,
     Adam,
     ClipGrad,
+    FreezeParam,
     Momentum,
     MomentumSGD,
     Nesterov,
@@ -42,8 +44,8 @@ def ref_momentum(p, gs, lr, momentum):
 def ref_nesterov(p, gs, lr, momentum):
     v = np.zeros_like(p)
     for g in gs:
+        p = p + momentum * momentum * v - (1 + momentum) * lr * g  # v of the previous step
         v = momentum * v - lr * g
-        p = p + momentum * momentum * v - (1 + momentum) * lr * g
         yield p
 
 
@@ -321,3 +323,161 @@ def test_matches_torch_optim(name, rng):
         change = params[k] - start[k]
         assert np.abs(change).max() > 5e-3  # the parameters did move
         np.testing.assert_allclose(change, want[k] - start[k], rtol=rtol, atol=atol)
+
+
+# -- the book's params[key] -= ... semantics ----------------------------------------------
+
+
+def df(x, y):
+    """Gradient of the book's f(x, y) = x**2 / 20 + y**2 (ch06 optimizer_compare_naive)."""
+    return x / 10.0, 2.0 * y
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_python_float_params_are_updated_in_the_dict(name):
+    cls, ref, kwargs = CASES[name]
+    params = {"x": -7.0, "y": 2.0}
+    want = {k: list(ref(np.array(v), [np.array(1.5)] * 3, **kwargs)) for k, v in params.items()}
+    opt = cls(**kwargs)
+    for step in range(3):
+        opt.update(params, {"x": 1.5, "y": 1.5})
+        for k in params:
+            assert isinstance(params[k], float)  # a NumPy float64, as the book's -= leaves
+            assert params[k] == pytest.approx(float(want[k][step]), rel=1e-12)
+
+
+def test_sgd_walks_the_books_path_on_scalars():
+    params = {"x": -7.0, "y": 2.0}
+    opt = SGD(lr=0.95)
+    x, y = -7.0, 2.0
+    for _ in range(30):
+        grads = dict(zip(("x", "y"), df(params["x"], params["y"]), strict=True))
+        opt.update(params, grads)
+        gx, gy = df(x, y)
+        x, y = x - 0.95 * gx, y - 0.95 * gy
+    assert params["x"] == x and params["y"] == y
+    assert abs(params["x"]) < 7.0  # it did move
+
+
+def test_zero_d_array_params_change_in_place():
+    p = np.array(3.0)
+    params = {"p": p}
+    Momentum(lr=0.1).update(params, {"p": np.array(2.0)})
+    assert params["p"] is p and float(p) == pytest.approx(3.0 - 0.2)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_param_updated_in_its_own_dtype(name, rng):
+    cls, _, kwargs = CASES[name]
+    params = {
+        "h": rng.standard_normal(3).astype(np.float16),
+        "s": rng.standard_normal(3).astype(np.float32),
+        "d": rng.standard_normal(3),
+    }
+    start = {k: v.copy() for k, v in params.items()}
+    opt = cls(**kwargs)
+    for _ in range(2):
+        # float64 gradients for the float16/32 params, float32 for the float64 one
+        opt.update(params, {"h": np.ones(3), "s": np.ones(3), "d": np.ones(3, np.float32)})
+    for k, dtype in (("h", np.float16), ("s", np.float32), ("d", np.float64)):
+        assert params[k].dtype == dtype and not np.array_equal(params[k], start[k])
+
+
+# -- AdaDelta and FreezeParam (DeZero) ------------------------------------------------------
+
+
+def ref_adadelta(p, gs, rho, eps):
+    msg, msdx = np.zeros_like(p), np.zeros_like(p)
+    for g in gs:
+        msg = rho * msg + (1 - rho) * g * g
+        dx = np.sqrt((msdx + eps) / (msg + eps)) * g
+        msdx = rho * msdx + (1 - rho) * dx * dx
+        p = p - dx
+        yield p
+
+
+def test_adadelta_matches_its_formula(rng):
+    params, grads = make_problem(rng)
+    want = {
+        k: list(ref_adadelta(params[k].copy(), [g[k] for g in grads], 0.9, 1e-6)) for k in params
+    }
+    opt = AdaDelta(rho=0.9, eps=1e-6)
+    arrays = dict(params)
+    for step, g in enumerate(grads):
+        opt.update(params, g)
+        for k in params:
+            assert params[k] is arrays[k]
+            np.testing.assert_allclose(params[k], want[k][step], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.reference
+def test_adadelta_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    params, grads = make_problem(rng)
+    start = {k: v.copy() for k, v in params.items()}
+    want = torch_steps(
+        torch, lambda ps: torch.optim.Adadelta(ps, lr=1.0, rho=0.9, eps=1e-6), params, grads
+    )
+    opt = AdaDelta(rho=0.9, eps=1e-6)
+    for g in grads:
+        opt.update(params, g)
+    for k in params:
+        np.testing.assert_allclose(
+            params[k] - start[k], want[k] - start[k], rtol=1e-10, atol=1e-14
+        )
+
+
+def test_adadelta_with_a_model(rng):
+    p = FakeParameter(rng.standard_normal(4))
+    p.grad = FakeGrad(rng.standard_normal(4))
+    before = p.data.copy()
+    AdaDelta().setup(FakeModel(p)).update()
+    assert not np.array_equal(p.data, before)
+
+
+def test_freeze_param_keeps_autograd_parameters_and_their_state(rng):
+    a, b = FakeParameter(rng.standard_normal(3)), FakeParameter(rng.standard_normal(3))
+    for p in (a, b):
+        p.grad = FakeGrad(np.ones(3))
+    a0, b0 = a.data.copy(), b.data.copy()
+    opt = Momentum(lr=0.1).setup(FakeModel(a, b))
+    opt.add_hook(FreezeParam(a))
+    opt.update()
+    np.testing.assert_array_equal(a.data, a0)
+    assert not np.array_equal(b.data, b0)
+    assert id(a) not in opt.state  # no velocity builds up behind a frozen parameter
+
+
+def test_freeze_param_on_a_layer_of_a_layer_net(rng):
+    from framework.layers import Affine
+    from framework.net import Sequential
+
+    net = Sequential([Affine(4, 3, rng=rng), Affine(3, 2, rng=rng)])
+    first = {k: v.copy() for k, v in net.layers[0].params.items()}
+    opt = SGD(lr=0.1)
+    opt.add_hook(FreezeParam(net.layers[0]))
+    x, t = rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 2, 5)
+    W1 = net.layers[1].W.copy()
+    opt.update(net.params, net.gradient(x, t))
+    for k, v in net.layers[0].params.items():
+        np.testing.assert_array_equal(v, first[k])
+    assert not np.array_equal(net.layers[1].W, W1)
+
+
+def test_freeze_param_on_an_autograd_layer_takes_all_its_params(rng):
+    class FakeLayer:
+        def __init__(self, *ps):
+            self.ps = ps
+
+        def params(self):
+            yield from self.ps
+
+    a, b = FakeParameter(rng.standard_normal(3)), FakeParameter(rng.standard_normal(3))
+    for p in (a, b):
+        p.grad = FakeGrad(np.ones(3))
+    kept = a.data.copy(), b.data.copy()
+    opt = SGD(0.1).setup(FakeModel(a, b))
+    opt.add_hook(FreezeParam(FakeLayer(a, b)))
+    opt.update()
+    np.testing.assert_array_equal(a.data, kept[0])
+    np.testing.assert_array_equal(b.data, kept[1])

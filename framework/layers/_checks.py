@@ -1,13 +1,32 @@
 """Small input checks shared by the layers, so every error message reads the same.
 
 Messages follow one pattern: ``Layer.method: expected ..., got ...`` plus a hint.
+
+The dtype rule, the same in every layer, loss and optimizer:
+
+* a layer with weights computes in its weights' dtype: an input ``x`` or a
+  ``dout`` of another float dtype is cast once at the door (:func:`as_weight_dtype`;
+  no copy when it already matches), so the book's float64 weights with float32
+  images run in float64, and a float32 net never silently computes in float64;
+* layers without weights keep their input's dtype;
+* losses compute in the scores' dtype (targets are cast to it);
+* optimizers update each parameter in its own dtype.
+
+Integer (or other non-float) input is refused with a ``TypeError``: it is
+almost always raw pixels or labels passed by mistake.
 """
 
 from __future__ import annotations
 
 from ..backend import get_array_module
 
-__all__ = ["require_forward", "check_dout", "check_float", "check_same_dtype", "check_device"]
+__all__ = [
+    "require_forward",
+    "check_dout",
+    "check_float",
+    "as_weight_dtype",
+    "check_device",
+]
 
 
 def require_forward(layer, cached) -> None:
@@ -42,14 +61,23 @@ def check_float(layer, name: str, x) -> None:
         )
 
 
-def check_same_dtype(layer, method: str, name: str, x, dtype) -> None:
-    """Raise ``TypeError`` unless ``x.dtype`` equals the layer's parameter ``dtype``."""
-    if getattr(x, "dtype", None) != dtype:
-        got = getattr(x, "dtype", type(x).__name__)
+def as_weight_dtype(layer, method: str, name: str, x, dtype):
+    """Return ``x`` in the weights' ``dtype``: itself when it matches, else one cast copy.
+
+    Raise ``TypeError`` unless ``x`` is a float array (integer images or labels
+    passed as ``x`` are refused, not silently converted).
+    """
+    got = getattr(x, "dtype", None)
+    if got == dtype:
+        return x
+    if getattr(got, "kind", None) != "f":
+        got = type(x).__name__ if got is None else got
         raise TypeError(
             f"{type(layer).__name__}.{method}: expected {name} of dtype {dtype} (the dtype "
-            f"of the layer's weights), got {got}; convert it with {name}.astype('{dtype}')"
+            f"of the layer's weights; any float dtype is cast to it), got {got}; convert "
+            f"it with {name}.astype('{dtype}')"
         )
+    return x.astype(dtype)
 
 
 def check_device(layer, x, weight) -> None:

@@ -2,6 +2,11 @@
 
 A layer caches in ``forward`` exactly what its ``backward`` needs and never writes
 into the arrays it is given (``x`` in forward, ``dout`` in backward).
+
+dtypes: a layer with weights (``Affine``) computes in its weights' dtype; an
+``x`` or ``dout`` of another float dtype is cast once at the door (the book's
+float64 weights with float32 images compute in float64).  Layers without
+weights keep their input's dtype.  Integer input is refused with a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from ..backend import get_array_module
 from ..functions import sigmoid, sum_to
 from ..initializers import init_weight
 from ._checks import (
+    as_weight_dtype,
     check_device,
     check_dout,
     check_float,
-    check_same_dtype,
     require_forward,
 )
 
@@ -134,6 +139,8 @@ class Affine:
     """Fully connected layer: ``out = x @ W + b``.
 
     backward: ``dx = dout @ W.T``, ``dW = x.T @ dout``, ``db = sum(dout, axis=0)``.
+    Each backward binds new ``dW`` and ``db`` arrays, as the book does, so gradients
+    returned earlier are never overwritten.
 
     Build it from arrays, as in the book, ``Affine(W, b)``, or from sizes,
     ``Affine(784, 100, init="he", rng=rng)``.  Any input of shape (N, ...) is
@@ -146,7 +153,10 @@ class Affine:
     init : {"he", "xavier"} or float
         Only when built from sizes: the weight scale (``b`` starts at zero).
     rng : numpy.random.Generator, optional
+        Only when built from sizes; without it the weights come from NumPy's global
+        state, so ``np.random.seed(0)`` repeats a run.
     dtype : dtype, default float32
+        Only when built from sizes.  ``x`` and ``dout`` are cast to the weights' dtype.
     """
 
     def __init__(self, W, b, *, init="he", rng=None, dtype="float32"):
@@ -184,7 +194,7 @@ class Affine:
             hint = "; for one sample use x.reshape(1, -1)" if getattr(x, "ndim", 0) == 1 else ""
             raise ValueError(f"Affine.forward: expected x of shape (N, {D}), got {got}{hint}")
         check_device(self, x, self.W)
-        check_same_dtype(self, "forward", "x", x, self.W.dtype)
+        x = as_weight_dtype(self, "forward", "x", x, self.W.dtype)
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], D)
         out = self.x @ self.W
@@ -192,16 +202,15 @@ class Affine:
         return out
 
     def backward(self, dout, need_dx: bool = True):
-        """Fill ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
+        """Set new ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
 
         A net skips ``dx`` for its first layer, whose input gradient nobody uses.
         """
         require_forward(self, self.x)
         check_dout(self, dout, (self.x.shape[0], self.W.shape[1]))
-        check_same_dtype(self, "backward", "dout", dout, self.W.dtype)
-        xp = get_array_module(dout)
-        xp.matmul(self.x.T, dout, out=self.dW)
-        dout.sum(axis=0, out=self.db)
+        dout = as_weight_dtype(self, "backward", "dout", dout, self.W.dtype)
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
         if not need_dx:
             return None
         return (dout @ self.W.T).reshape(self.original_x_shape)

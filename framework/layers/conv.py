@@ -5,6 +5,13 @@ convolution unrolls every filter window into a row with ``im2col``, so that it
 becomes one matrix product; its backward folds the rows back with ``col2im``.
 Pooling loops over the few positions of its window (2 x 2 = 4 for the usual
 pooling), never over samples or pixels.
+
+Stride and pad are an int or a pair ``(h, w)``; a stride that does not step onto
+the last window position floors the output size, as in the book.
+
+dtypes: ``Convolution`` computes in its weights' dtype (an ``x`` or ``dout`` of
+another float dtype is cast once at the door); ``Pooling`` and ``Flatten`` keep
+their input's dtype.  Integer images are refused with a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -12,49 +19,55 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from ..functions import col2im_channels_last, conv_output_size, im2col_channels_last
+from ..functions import col2im_channels_last, conv_output_size, im2col_channels_last, pair
 from ..initializers import init_weight
 from ._checks import (
+    as_weight_dtype,
     check_device,
     check_dout,
     check_float,
-    check_same_dtype,
     require_forward,
 )
 
 __all__ = ["Convolution", "Pooling", "Flatten"]
 
 
-def _output_hw(layer, x, filter_h: int, filter_w: int, stride: int, pad: int) -> tuple:
+def _output_hw(layer, x, filter_h: int, filter_w: int, stride: tuple, pad: tuple) -> tuple:
     """Return ``(out_h, out_w)`` for ``x`` of shape (N, C, H, W), or raise ``ValueError``.
 
-    The window must fit in the padded input, and ``stride`` must step exactly
-    onto its last position (otherwise the last rows or columns would be ignored
-    silently, as the book's code does).
+    ``stride`` and ``pad`` are pairs ``(h, w)``.  The window must fit in the padded
+    input.  A stride that does not step exactly onto the last position floors the
+    output size, as the book, DeZero and PyTorch do: the last rows or columns that
+    no window reaches are left out (``out = (H + 2*pad - window) // stride + 1``).
     """
-    name = type(layer).__name__
+    (sh, sw), (ph, pw) = stride, pad
     H, W = x.shape[2], x.shape[3]
-    if H + 2 * pad < filter_h or W + 2 * pad < filter_w:
+    if H + 2 * ph < filter_h or W + 2 * pw < filter_w:
         raise ValueError(
-            f"{name}.forward: window {filter_h}x{filter_w} is larger than the padded input "
-            f"{H + 2 * pad}x{W + 2 * pad} (x of shape {x.shape}, pad={pad}); use a smaller "
-            "window or a larger pad"
+            f"{type(layer).__name__}.forward: window {filter_h}x{filter_w} is larger than "
+            f"the padded input {H + 2 * ph}x{W + 2 * pw} (x of shape {x.shape}, "
+            f"pad={_show(pad)}); use a smaller window or a larger pad"
         )
-    out_h = conv_output_size(H, filter_h, stride, pad)
-    out_w = conv_output_size(W, filter_w, stride, pad)
-    rest_h = (H + 2 * pad - filter_h) % stride
-    rest_w = (W + 2 * pad - filter_w) % stride
-    if rest_h or rest_w:
-        lost = " and ".join(
-            f"{n} {what}(s)" for n, what in ((rest_h, "row"), (rest_w, "column")) if n
-        )
+    return conv_output_size(H, filter_h, sh, ph), conv_output_size(W, filter_w, sw, pw)
+
+
+def _show(p: tuple):
+    """``(2, 2)`` -> ``2``; ``(3, 1)`` stays a pair: stride and pad as the user wrote them."""
+    return p[0] if p[0] == p[1] else p
+
+
+def _stride_pad(name: str, stride, pad) -> tuple:
+    """Check ``stride`` and ``pad`` (int or pair) and return them as pairs."""
+    try:
+        pairs = pair(stride), pair(pad)
+    except (TypeError, ValueError):
+        pairs = None
+    if pairs is None or min(pairs[0]) < 1 or min(pairs[1]) < 0:
         raise ValueError(
-            f"{name}.forward: stride {stride} does not fit x of shape {x.shape} with a "
-            f"{filter_h}x{filter_w} window and pad={pad}: the output would be "
-            f"(N, C, {out_h}, {out_w}) and the last {lost} of the padded input would be "
-            "ignored; choose pad or stride so that (H + 2*pad - window) is a multiple of stride"
+            f"{name}: expected stride >= 1 and pad >= 0 (ints or pairs (h, w)), got "
+            f"stride={stride!r}, pad={pad!r}"
         )
-    return out_h, out_w
+    return pairs
 
 
 def _check_images(layer, x, channels=None) -> None:
@@ -98,14 +111,18 @@ class Convolution:
     ----------
     W : array of shape (FN, C, FH, FW), or a tuple giving that shape
         FN filters, each of C channels and FH x FW pixels.
-    b : array of shape (FN,), optional
-        Bias; zeros when omitted.
-    stride, pad : int
+    b : array of shape (FN,), or a number, optional
+        Bias; zeros when omitted.  A number (the book's ``b = 0`` in
+        ``apply_filter.py``) gives every filter that bias.
+    stride, pad : int or pair (h, w)
         Step between windows; zeros added on each side of the image.
     init : {"he", "xavier"} or float
         Only when built from a shape: the weight scale (fan-in ``C * FH * FW``).
     rng : numpy.random.Generator, optional
+        Only when built from a shape; without it the weights come from NumPy's
+        global state, so ``np.random.seed(0)`` repeats a run.
     dtype : dtype, default float32
+        Only when built from a shape.  ``x`` and ``dout`` are cast to the weights' dtype.
     """
 
     def __init__(
@@ -115,22 +132,21 @@ class Convolution:
             W = init_weight(W, init, rng, dtype)
         check_float(self, "W", W)
         if b is None:
-            b = get_array_module(W).zeros(W.shape[:1], dtype=W.dtype)
+            b = 0.0
+        if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, bool):
+            b = get_array_module(W).full(W.shape[:1], b, dtype=W.dtype)
         if W.ndim != 4 or getattr(b, "shape", None) != (W.shape[0],) or b.dtype != W.dtype:
             raise ValueError(
                 f"Convolution: expected W of shape (FN, C, FH, FW) and b of shape (FN,) with "
                 f"one dtype, got W {W.shape} {W.dtype} and b {getattr(b, 'shape', None)} "
                 f"{getattr(b, 'dtype', type(b).__name__)}"
             )
-        if int(stride) < 1 or int(pad) < 0:
-            raise ValueError(
-                f"Convolution: expected stride >= 1 and pad >= 0, got stride={stride}, pad={pad}"
-            )
+        self._stride, self._pad = _stride_pad("Convolution", stride, pad)
         xp = get_array_module(W)
         self.W = W
         self.b = b
-        self.stride = int(stride)
-        self.pad = int(pad)
+        self.stride = _show(self._stride)  # as the user wrote it: 1 or (3, 1)
+        self.pad = _show(self._pad)
         self.dW = xp.zeros_like(W)
         self.db = xp.zeros_like(b)
         self.x_shape = None
@@ -157,13 +173,13 @@ class Convolution:
         FN, C, FH, FW = self.W.shape
         _check_images(self, x, C)
         check_device(self, x, self.W)
-        check_same_dtype(self, "forward", "x", x, self.W.dtype)
+        x = as_weight_dtype(self, "forward", "x", x, self.W.dtype)
         N = x.shape[0]
-        out_h, out_w = _output_hw(self, x, FH, FW, self.stride, self.pad)
+        out_h, out_w = _output_hw(self, x, FH, FW, self._stride, self._pad)
         self.x_shape = x.shape
         self.out_shape = (N, FN, out_h, out_w)
         x = x.transpose(0, 2, 3, 1)  # channels-last view (N, H, W, C)
-        col = im2col_channels_last(x, FH, FW, self.stride, self.pad)
+        col = im2col_channels_last(x, FH, FW, self._stride, self._pad)
         self.col_W = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
         self.col = col if train else None
         out = col @ self.col_W.T
@@ -172,7 +188,7 @@ class Convolution:
         return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
 
     def backward(self, dout, need_dx: bool = True):
-        """Fill ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
+        """Set new ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
 
         A net's first convolution skips ``dx`` (and its ``col2im``): nobody uses it.
         """
@@ -184,16 +200,17 @@ class Convolution:
             )
         check_dout(self, dout, self.out_shape)
         FN, C, FH, FW = self.W.shape
-        check_same_dtype(self, "backward", "dout", dout, self.W.dtype)
+        dout = as_weight_dtype(self, "backward", "dout", dout, self.W.dtype)
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)  # rows (n, i, j), like col
-        dW = dout.T @ self.col  # (FN, FH * FW * C)
-        self.dW[...] = dW.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2)
-        dout.sum(axis=0, out=self.db)
+        dW = dout.T @ self.col  # (FN, FH * FW * C), columns (y, x, c)
+        # A new array each time (the book's rebinding): earlier gradients stay intact.
+        self.dW = dW.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2).copy()
+        self.db = dout.sum(axis=0)
         if not need_dx:
             return None
         dcol = dout @ self.col_W
         N, C, H, W = self.x_shape
-        dx = col2im_channels_last(dcol, (N, H, W, C), FH, FW, self.stride, self.pad)
+        dx = col2im_channels_last(dcol, (N, H, W, C), FH, FW, self._stride, self._pad)
         return dx.transpose(0, 3, 1, 2)  # back to (N, C, H, W), channels-last in memory
 
 
@@ -217,24 +234,27 @@ class Pooling:
     ----------
     pool_h, pool_w : int
         Window size.
-    stride, pad : int
-        Step between windows (the usual choice is ``stride = pool_h``) and padding.
+    stride, pad : int or pair (h, w)
+        Step between windows (the book's default 2, which tiles a 2x2 window) and
+        padding.
     mode : {"max", "average"}
     """
 
-    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0, mode: str = "max"):
+    def __init__(self, pool_h: int, pool_w: int, stride=2, pad=0, mode: str = "max"):
         if mode not in ("max", "average"):
             raise ValueError(f"Pooling: expected mode 'max' or 'average', got {mode!r}")
-        pool_h, pool_w, stride, pad = int(pool_h), int(pool_w), int(stride), int(pad)
-        if min(pool_h, pool_w, stride) < 1 or pad < 0 or 2 * pad > min(pool_h, pool_w):
+        pool_h, pool_w = int(pool_h), int(pool_w)
+        (sh, sw), (ph, pw) = _stride_pad("Pooling", stride, pad)
+        if min(pool_h, pool_w) < 1 or 2 * ph > pool_h or 2 * pw > pool_w:
             raise ValueError(
-                f"Pooling: expected pool_h, pool_w, stride >= 1 and 0 <= pad <= half the "
-                f"window, got pool_h={pool_h}, pool_w={pool_w}, stride={stride}, pad={pad}"
+                f"Pooling: expected pool_h, pool_w >= 1 and 0 <= pad <= half the window, "
+                f"got pool_h={pool_h}, pool_w={pool_w}, stride={stride!r}, pad={pad!r}"
             )
         self.pool_h = pool_h
         self.pool_w = pool_w
-        self.stride = stride
-        self.pad = pad
+        self._stride, self._pad = (sh, sw), (ph, pw)
+        self.stride = _show(self._stride)  # as the user wrote it: 2 or (3, 1)
+        self.pad = _show(self._pad)
         self.mode = mode
         self.x_shape = None
         self.out_shape = None
@@ -245,19 +265,20 @@ class Pooling:
 
         Each item is a strided view of ``a`` of shape (N, C, out_h, out_w).
         """
-        s = self.stride
+        sh, sw = self._stride
         for y in range(self.pool_h):
             for x in range(self.pool_w):
-                yield a[:, :, y : y + s * out_h : s, x : x + s * out_w : s]
+                yield a[:, :, y : y + sh * out_h : sh, x : x + sw * out_w : sw]
 
     def forward(self, x):
         _check_images(self, x)
         check_float(self, "x", x)
         xp = get_array_module(x)
-        out_h, out_w = _output_hw(self, x, self.pool_h, self.pool_w, self.stride, self.pad)
-        p = self.pad
+        out_h, out_w = _output_hw(self, x, self.pool_h, self.pool_w, self._stride, self._pad)
+        ph, pw = self._pad
         fill = -np.inf if self.mode == "max" else 0.0
-        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+        padding = ((0, 0), (0, 0), (ph, ph), (pw, pw))
+        xpad = xp.pad(x, padding, constant_values=fill) if ph or pw else x
         self.x_shape = x.shape
         self.out_shape = (x.shape[0], x.shape[1], out_h, out_w)
         views = self._windows(xpad, out_h, out_w)
@@ -284,17 +305,19 @@ class Pooling:
         check_dout(self, dout, self.out_shape)
         xp = get_array_module(dout)
         N, C, H, W = self.x_shape
-        ph, pw, p = self.pool_h, self.pool_w, self.pad
-        if self.mode == "max" and self.stride == ph == pw and p == 0:
+        ph, pw = self.pool_h, self.pool_w
+        tiled = self._stride == (ph, pw) and self._pad == (0, 0)
+        if self.mode == "max" and tiled and H % ph == 0 and W % pw == 0:
             return self._backward_tiled(dout)
-        dxpad = xp.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype).transpose(0, 3, 1, 2)
+        py, px = self._pad
+        dxpad = xp.zeros((N, H + 2 * py, W + 2 * px, C), dtype=dout.dtype).transpose(0, 3, 1, 2)
         if self.mode == "average":
             dout = dout * (1.0 / (ph * pw))  # each pixel of a window gets an equal share
         out_h, out_w = self.out_shape[2:]
         for k, view in enumerate(self._windows(dxpad, out_h, out_w)):
             # view is a slice of dxpad: += sums where windows overlap (stride < window).
             view += dout * (self.arg_max == k) if self.mode == "max" else dout
-        return dxpad[:, :, p : H + p, p : W + p] if p else dxpad
+        return dxpad[:, :, py : H + py, px : W + px]
 
     def _backward_tiled(self, dout):
         """Max-pool backward when the windows tile the image: one pass over ``dx``.

@@ -1,12 +1,19 @@
 """Loss layers: the last layer of a net, ``forward(x, t)`` gives a scalar loss.
 
-A loss that comes out NaN or infinite is never returned: the layer raises
-``FloatingPointError`` saying which input was not finite.
+A loss that comes out NaN or infinite is returned, as in the book (whose
+``batch_norm_test.py`` lets some nets diverge on purpose), but never silently: the
+layer warns with a ``RuntimeWarning`` naming itself, the input that was not finite
+and the likely cause.  The ``Trainer`` stops on such a loss.
+
+dtypes: a loss computes in the scores' dtype; targets are cast to it.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+
+import numpy as np
 
 from ..backend import get_array_module
 from ._checks import check_float, require_forward
@@ -14,17 +21,21 @@ from ._checks import check_float, require_forward
 __all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
 
 
-def _raise_not_finite(layer, loss, **arrays):
+def _warn_not_finite(layer, loss, **arrays) -> None:
+    """Warn that ``loss`` is NaN or infinite, naming the input that caused it."""
     xp = get_array_module(*arrays.values())
+    cause = "the scores overflowed"
     for name, a in arrays.items():
         bad = int((~xp.isfinite(a)).sum())
         if bad:
-            raise FloatingPointError(
-                f"{type(layer).__name__}.forward: loss is {loss} because input {name} holds "
-                f"{bad} nan/inf values; the weights have probably diverged, try a lower "
-                "learning rate"
-            )
-    raise FloatingPointError(f"{type(layer).__name__}.forward: loss is {loss} (overflow)")
+            cause = f"input {name} holds {bad} nan/inf values"
+            break
+    warnings.warn(
+        f"{type(layer).__name__}.forward: loss is {loss} because {cause}; the weights have "
+        "probably diverged, try a lower learning rate or smaller initial weights",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 class SoftmaxWithLoss:
@@ -34,8 +45,9 @@ class SoftmaxWithLoss:
     ``log z - (x - max)`` with ``z = sum(exp(x - max))``, finite even for scores of 1e4).
     backward: ``dx = dout * (y - t) / N``.
 
-    ``t`` is either integer class labels of shape (N,) or one-hot (or soft) target
-    rows of shape (N, C).
+    ``t`` is either integer class labels of shape (N,) or (N, 1), or one-hot (or
+    soft) target rows of shape (N, C): ``t`` is one-hot only when it has the
+    scores' shape.
     """
 
     def __init__(self):
@@ -53,10 +65,11 @@ class SoftmaxWithLoss:
         check_float(self, "x", x)
         N, C = x.shape
         t = xp.asarray(t)
-        if t.shape == x.shape:
-            check_float(self, "t", t)
+        if t.shape == x.shape and t.dtype.kind in "biuf":
             t = t.astype(x.dtype, copy=False)  # float64 one-hot rows keep a float32 net float32
-        elif t.ndim == 1 and t.dtype.kind in "iu":
+        elif t.shape == (N, 1) and t.dtype.kind in "iu":
+            t = t.reshape(N)  # a column of class indices
+        if t.ndim == 1 and t.dtype.kind in "iu":
             if t.shape[0] != N:
                 raise ValueError(
                     f"SoftmaxWithLoss.forward: x has {N} rows but t has {t.shape[0]} labels; "
@@ -69,24 +82,27 @@ class SoftmaxWithLoss:
                     f"SoftmaxWithLoss.forward: expected labels in [0, {C - 1}] for {C} "
                     f"classes, got values from {lo} to {hi}"
                 )
-        else:
+        elif t.shape != x.shape or t.dtype.kind != "f":
             # Labels or one-hot rows of the wrong length: ValueError; any other t: TypeError.
-            right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "f")
+            right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "biuf")
             error = ValueError if right_kind else TypeError
             raise error(
                 f"SoftmaxWithLoss.forward: expected t as integer labels of shape ({N},) or "
-                f"one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
+                f"({N}, 1), or one-hot rows of shape {x.shape}, got {t.dtype} array of shape "
+                f"{t.shape}"
             )
         shifted = x - x.max(axis=1, keepdims=True)  # same softmax, and exp cannot overflow
         e = xp.exp(shifted)
         z = e.sum(axis=1, keepdims=True)
         # -log y = log z - shifted: finite even where y itself underflows to 0.
+        # Sums of float16 scores are accumulated in float32, where they cannot overflow.
+        acc = np.promote_types(x.dtype, np.float32)
         if t.ndim == 1:
-            loss = float(xp.log(z).sum() - shifted[xp.arange(N), t].sum()) / N
+            loss = float(xp.log(z).sum(dtype=acc) - shifted[xp.arange(N), t].sum(dtype=acc)) / N
         else:
-            loss = float((t * (xp.log(z) - shifted)).sum()) / N
+            loss = float((t * (xp.log(z) - shifted)).sum(dtype=acc)) / N
         if not math.isfinite(loss):
-            _raise_not_finite(self, loss, x=x, t=t)
+            _warn_not_finite(self, loss, x=x, t=t)
         e /= z  # e is our own array: it becomes y = softmax(x) in place
         self.y = e
         self.t = t
@@ -127,7 +143,7 @@ class MeanSquaredError:
         self.diff = y - xp.asarray(t).astype(y.dtype, copy=False)  # float32 y stays float32
         loss = 0.5 * float((self.diff * self.diff).sum()) / N
         if not math.isfinite(loss):
-            _raise_not_finite(self, loss, y=y, t=t)
+            _warn_not_finite(self, loss, y=y, t=t)
         return loss
 
     def backward(self, dout=1):

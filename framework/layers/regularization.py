@@ -3,6 +3,10 @@
 ``Dropout`` and ``BatchNormalization`` take ``forward(x, train=True)``; a
 ``Sequential`` passes ``train=True`` while it trains and ``train=False`` in
 ``predict`` and ``accuracy``.
+
+dtypes: ``BatchNormalization`` computes in the dtype of ``gamma`` (an ``x`` or
+``dout`` of another float dtype is cast once at the door); ``Dropout`` keeps its
+input's dtype.  Integer input is refused with a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ import numpy as np
 
 from ..backend import get_array_module
 from ._checks import (
+    as_weight_dtype,
     check_device,
     check_dout,
     check_float,
-    check_same_dtype,
     require_forward,
 )
 
@@ -37,14 +41,16 @@ class Dropout:
     ratio : float in [0, 1)
         Fraction of units set to zero.
     rng : numpy.random.Generator, optional
-        Source of the masks; ``default_rng(0)`` when omitted, so runs repeat.
+        Source of the masks.  Without it the masks come from NumPy's global state,
+        drawn as the book draws them (``np.random.rand(*x.shape) > ratio``), so  # noqa: NPY002
+        ``np.random.seed(0)`` repeats a run.  # noqa: NPY002 (the global state, on purpose)
     """
 
     def __init__(self, ratio: float = 0.5, rng=None):
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"Dropout: expected ratio in [0, 1), got {ratio}")
         self.ratio = float(ratio)
-        self.rng = np.random.default_rng(0) if rng is None else rng
+        self.rng = rng
         self.mask = None  # True where a unit is kept; None after a test-mode forward
         self.out_shape = None
 
@@ -55,8 +61,12 @@ class Dropout:
             self.mask = None
             return x
         xp = get_array_module(x)
-        # Masks come from the NumPy generator (one seed for CPU and GPU runs alike).
-        self.mask = xp.asarray(self.rng.random(x.shape, dtype=np.float32) >= self.ratio)
+        # Masks come from NumPy (one seed for CPU and GPU runs alike).
+        if self.rng is None:
+            keep = np.random.rand(*x.shape) > self.ratio  # noqa: NPY002
+        else:
+            keep = self.rng.random(x.shape, dtype=np.float32) >= self.ratio
+        self.mask = xp.asarray(keep)
         return x * self.mask * (1.0 / (1.0 - self.ratio))
 
     def backward(self, dout):
@@ -84,6 +94,10 @@ class BatchNormalization:
     ``dxn = dout * gamma``: ``dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std``
     (the book's chain of steps through ``mu`` and ``var``, summed up).
     backward (test): ``dx = dxn / std``, since the statistics are constants then.
+
+    A batch of one sample trains too (as in the book's gradient check): its variance
+    is 0, so ``xn = 0`` and the output is ``beta``, finite thanks to ``eps``.
+    Each backward binds new ``dgamma`` and ``dbeta`` arrays, as the book does.
 
     Parameters
     ----------
@@ -176,14 +190,9 @@ class BatchNormalization:
     def forward(self, x, train: bool = True):
         axes, shape = self._axes(x)
         check_device(self, x, self.gamma)
-        check_same_dtype(self, "forward", "x", x, self.gamma.dtype)
+        x = as_weight_dtype(self, "forward", "x", x, self.gamma.dtype)
         xp = get_array_module(x)
         if train:
-            if x.size == x.shape[1]:
-                raise ValueError(
-                    f"BatchNormalization.forward: training needs more than one value per "
-                    f"feature to compute a variance, got x of shape {x.shape}"
-                )
             mu = x.mean(axis=axes, keepdims=True)
             xc = x - mu
             var = (xc * xc).mean(axis=axes, keepdims=True)
@@ -203,8 +212,9 @@ class BatchNormalization:
         require_forward(self, self.xn)
         check_dout(self, dout, self.xn.shape)
         axes, shape = self._axes(dout)
-        dout.sum(axis=axes, out=self.dbeta)
-        (dout * self.xn).sum(axis=axes, out=self.dgamma)
+        dout = as_weight_dtype(self, "backward", "dout", dout, self.gamma.dtype)
+        self.dbeta = dout.sum(axis=axes)
+        self.dgamma = (dout * self.xn).sum(axis=axes)
         dxn = dout * self.gamma.reshape(shape)
         if not self.train:
             return dxn / self.std
