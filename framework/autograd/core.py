@@ -38,7 +38,31 @@ __all__ = [
     "Function",
     "as_array",
     "as_variable",
+    "setup_variable",
 ]
+
+# DeZero's core.py also holds the arithmetic nodes; ours live in ``arithmetic``
+# (which imports this module), so ``from framework.autograd.core import add``
+# finds them there on first use (PEP 562 module ``__getattr__``).
+_ARITHMETIC_NAMES = frozenset("Add add Sub sub rsub Mul mul Div div rdiv Neg neg Pow pow".split())
+
+
+def __getattr__(name):
+    if name in _ARITHMETIC_NAMES:
+        from . import arithmetic
+
+        return getattr(arithmetic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def setup_variable() -> None:
+    """Attach the operators ``+ - * / **`` to ``Variable`` (DeZero's name, step 20).
+
+    Importing ``framework.autograd`` has already done it; calling it again is harmless.
+    """
+    from .arithmetic import setup_variable as _setup
+
+    _setup()
 
 
 # -- configuration ------------------------------------------------------------

@@ -425,6 +425,15 @@ def test_sum_to_follows_dezeros_rule_for_a_shape_that_does_not_broadcast(rng):
         F.sum_to(np.ones(3), (1, 3))
 
 
+def test_mean_squared_error_reshapes_a_target_of_the_same_size(rng):
+    """DeZero's step 59 gives a (1, 1) output and a (1,) target; (N, 1) vs (N,) never
+    broadcasts to (N, N)."""
+    y, t = rng.standard_normal((4, 1)), rng.standard_normal(4)
+    loss = F.mean_squared_error(y, t)
+    assert float(loss.data) == pytest.approx(np.sum((y[:, 0] - t) ** 2) / 4, rel=1e-12)
+    check_function(F.mean_squared_error, y, t, rng=rng)
+
+
 def test_batch_nrom_is_dezeros_spelling_of_batch_norm():
     assert F.batch_nrom is F.batch_norm
 
@@ -499,7 +508,7 @@ def test_softmax_cross_entropy_checks_labels():
 
 def test_other_functions_reject_bad_shapes_and_values():
     with pytest.raises(ValueError, match=r"mean_squared_error: expected x0 and x1 of one shape"):
-        F.mean_squared_error(np.zeros((4, 1)), np.zeros(4))
+        F.mean_squared_error(np.zeros((4, 1)), np.zeros(3))
     with pytest.raises(ValueError, match=r"conv2d: expected x of shape \(N, C, H, W\)"):
         F.conv2d(np.zeros((1, 3, 5, 5)), np.zeros((2, 2, 3, 3)))
     with pytest.raises(ValueError, match=r"pooling: expected stride as an int or a pair \(h, w\)"):

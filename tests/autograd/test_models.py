@@ -1,4 +1,5 @@
-"""Models: MLP, Model.plot, and an autograd MLP trained side by side with a layer Sequential."""
+"""Models: Sequential, MLP, VGG16, ResNet, Model.plot, and an autograd MLP trained side by
+side with a layer Sequential."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 
 import framework.autograd.functions as F
 from framework import SGD, Adam, Affine, Momentum, Relu, Sequential
-from framework.autograd import Model, utils
+from framework.autograd import Model, models, utils
 from framework.autograd.layers import Linear
-from framework.autograd.models import MLP
+from framework.autograd.models import MLP, VGG16, ResNet, ResNet50
 from framework.optimizers import WeightDecay
 
 
@@ -122,3 +123,65 @@ def test_training_step_on_either_backend(xp, rng):
         assert type(model.l0.W.data) is type(xb)  # the weights live where the data does
     np.testing.assert_allclose(losses["xp"], losses["numpy"], rtol=1e-5)
     assert losses["numpy"][-1] < losses["numpy"][0]
+
+
+def _count(model, trainable_only=True):
+    names = {}
+    model._flatten_params(names)
+    skip = ("avg_mean", "avg_var") if trainable_only else ()
+    return sum(p.data.size for k, p in names.items() if not k.endswith(skip))
+
+
+def test_sequential_takes_layers_as_arguments(rng):
+    model = models.Sequential(Linear(5, rng=rng), F.relu, Linear(2, rng=rng))
+    assert model.l0 is model.layers[0] and model.l1 is F.relu
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    expected = model.l2(F.relu(model.l0(x)))
+    np.testing.assert_array_equal(model(x).data, expected.data)
+    names = {}
+    model._flatten_params(names)
+    assert list(names) == ["l0/W", "l0/b", "l2/W", "l2/b"]
+
+
+@pytest.mark.slow
+def test_vgg16_architecture(rng):
+    model = VGG16()
+    convs = [n for n in model._params if n.startswith("conv")]
+    assert convs == [
+        f"conv{b}_{i}"
+        for b, n in [(1, 2), (2, 2), (3, 3), (4, 3), (5, 3)]
+        for i in range(1, n + 1)
+    ]
+    y = model(rng.standard_normal((1, 3, 32, 32)).astype(np.float32))  # 5 poolings: 32 -> 1
+    assert y.shape == (1, 1000) and y.dtype == np.float32
+    conv_params = sum(getattr(model, n).W.size + getattr(model, n).b.size for n in convs)
+    assert conv_params == 14_714_688  # VGG-16's 13 convolutions, as published
+    assert model.fc6.W.shape == (512, 4096) and model.fc8.W.shape == (4096, 1000)
+
+
+def test_resnet50_architecture(rng):
+    model = ResNet50()
+    assert isinstance(model, ResNet)
+    assert [len(b._forward) for b in (model.res2, model.res3, model.res4, model.res5)] == [
+        3,
+        4,
+        6,
+        3,
+    ]
+    y = model(rng.standard_normal((1, 3, 32, 32)).astype(np.float32))
+    assert y.shape == (1, 1000)
+    # torchvision's resnet50 has 25,557,032; DeZero's conv1 adds a bias of 64
+    assert _count(model) == 25_557_032 + 64
+
+
+def test_resnet_depths_and_pretrained_need_a_download():
+    assert [len(ResNet(n).res4._forward) for n in (101, 152)] == [23, 36]
+    with pytest.raises(ValueError, match="should be either 50, 101, or 152, but 34 was given"):
+        ResNet(34)
+    with pytest.raises(
+        RuntimeError,
+        match=r"VGG16\(pretrained=True\).*download \(https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz\)",
+    ):
+        VGG16(pretrained=True)
+    with pytest.raises(RuntimeError, match=r"resnet101.npz.*load_weights"):
+        ResNet(101, pretrained=True)
