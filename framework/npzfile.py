@@ -2,6 +2,7 @@
 
 Both kinds of net use these functions: ``Sequential.save``/``load`` and the
 autograd ``Layer.save_weights``/``load_weights``; the data-set cache too.
+``atomic_file`` is the all-or-nothing write underneath, for any other output.
 
 Saving: the arrays go to a temporary file next to the target, which then
 replaces it in one step (``os.replace``).  A save that fails (full disk,
@@ -35,7 +36,14 @@ import numpy as np
 
 from .backend import to_cpu
 
-__all__ = ["ArraySpec", "DEFAULT_MAX_BYTES", "save_arrays", "load_arrays", "mismatches"]
+__all__ = [
+    "ArraySpec",
+    "DEFAULT_MAX_BYTES",
+    "atomic_file",
+    "save_arrays",
+    "load_arrays",
+    "mismatches",
+]
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB of arrays: VGG16's float32 weights (553 MB) fit
 _NPY_MAGIC = b"\x93NUMPY"
@@ -91,12 +99,38 @@ def save_arrays(path, arrays: dict, owner: str = "save_arrays") -> None:
         file is left.
     """
     arrays = {k: to_cpu(v) for k, v in arrays.items()}
+    with atomic_file(path, owner) as f:
+        np.savez(f, **arrays)
+
+
+@contextlib.contextmanager
+def atomic_file(path, owner: str = "atomic_file", mode: str = "wb"):
+    """Open a new file that replaces ``path`` only if the ``with`` block ends without error.
+
+    The file is created next to ``path`` (same file system) with the usual
+    permissions (``0o666`` less the umask), flushed to disk at the end, then
+    renamed over ``path`` in one step (``os.replace``).  On any error, Ctrl-C
+    included, the temporary file is removed and ``path`` is left as it was.
+    ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8)::
+
+        with atomic_file("history.json", "Trainer.save", "w") as f:
+            json.dump(history, f)
+
+    Raises
+    ------
+    OSError
+        Of the same kind as the failure (``PermissionError``, a full disk's
+        ``OSError`` with ``errno.ENOSPC``, ...), naming ``owner`` and ``path``
+        (not the temporary file).
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"{owner}: expected mode 'wb' or 'w', got {mode!r}")
     path = os.fspath(path)
     tmp = None
     try:
         fd, tmp = _create_temp(path)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
