@@ -142,8 +142,16 @@ def atomic_file(path, owner: str = "atomic_file", mode: str = "wb"):
             message = (
                 f"{owner}: could not write {path} ({why}); any previous file there is unchanged"
             )
-            raise (OSError(err.errno, message) if err.errno else OSError(message)) from err
+            raise _renamed(err, message) from err
         raise
+
+
+def _renamed(err, message):
+    """Make an OSError of the kind of ``err`` (PermissionError, ...) with the text ``message``."""
+    kind = type(OSError(err.errno, "")) if err.errno else OSError  # EACCES -> PermissionError
+    new = kind(message)
+    new.errno = err.errno  # str() stays ``message``: no strerror, no filename
+    return new
 
 
 def _create_temp(path):
