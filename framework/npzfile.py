@@ -167,7 +167,11 @@ def _create_temp(path):
 
 
 def load_arrays(
-    path, owner: str, expected: dict | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+    path,
+    owner: str,
+    expected: dict | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    target: str | None = None,
 ) -> dict:
     """Read every array of the ``.npz`` file ``path``; ``owner`` names the caller in errors.
 
@@ -182,6 +186,9 @@ def load_arrays(
         ``mismatches``) from the headers, before any array is read.
     max_bytes : int or None
         Refuse a file whose arrays declare more bytes than this in all (None: no cap).
+    target : str, optional
+        What ``expected`` describes, for the message (``"this net"``); by default
+        ``"what <owner> expects"``.
 
     Raises
     ------
@@ -190,7 +197,9 @@ def load_arrays(
     ValueError
         When the path is not a regular file, or not a readable ``.npz`` of named
         arrays (truncated, corrupt, a bare ``.npy``, holding pickled objects, or
-        declaring more than ``max_bytes``), or does not match ``expected``.
+        declaring more than ``max_bytes``), or does not match ``expected``:
+        ``"<owner>: <path> does not match <target>: W: expected (?, 10) float32, got
+        (3, 7) float64; ..."``.
     """
     path = os.fspath(path)
     f = _open_regular(path, owner)
@@ -208,7 +217,8 @@ def load_arrays(
                         raise _MismatchError("; ".join(problems))
                 return {k: _read_data(*h) for k, h in headers.items()}
     except _MismatchError as err:
-        raise ValueError(f"{owner}: {path} does not match what {owner} expects: {err}") from None
+        target = target or f"what {owner} expects"
+        raise ValueError(f"{owner}: {path} does not match {target}: {err}") from None
     except _RefusedError as err:
         raise ValueError(f"{owner}: {path} is not a readable .npz weights file ({err})") from None
     except _READ_ERRORS as err:
