@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .npzfile import ArraySpec, load_arrays, save_arrays
+from .npzfile import ArraySpec, atomic_file, load_arrays, save_arrays
 
 __all__ = [
     "load_fashion_mnist",
@@ -259,6 +259,7 @@ def write_idx(path: str | os.PathLike, array) -> None:
     """Write a uint8 array as a gzipped IDX file that ``read_idx`` reads back.
 
     The gzip header carries no time stamp or name, so equal arrays give equal bytes.
+    Atomic (``npzfile.atomic_file``): a failed write leaves an old file intact.
     """
     array = np.asarray(array)
     if array.dtype != np.uint8:
@@ -267,7 +268,7 @@ def write_idx(path: str | os.PathLike, array) -> None:
         raise ValueError(f"write_idx: expected 1 to 255 dimensions, got {array.ndim}")
     header = (0x0800 + array.ndim).to_bytes(4, "big")
     header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    with open(path, "wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as f:
+    with atomic_file(path, "write_idx") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as f:
         f.write(header + np.ascontiguousarray(array).tobytes())
 
 

@@ -2,6 +2,7 @@
 
 Both kinds of net use these functions: ``Sequential.save``/``load`` and the
 autograd ``Layer.save_weights``/``load_weights``; the data-set cache too.
+``atomic_file`` is the all-or-nothing write underneath, for any other output.
 
 Saving: the arrays go to a temporary file next to the target, which then
 replaces it in one step (``os.replace``).  A save that fails (full disk,
@@ -35,7 +36,14 @@ import numpy as np
 
 from .backend import to_cpu
 
-__all__ = ["ArraySpec", "DEFAULT_MAX_BYTES", "save_arrays", "load_arrays", "mismatches"]
+__all__ = [
+    "ArraySpec",
+    "DEFAULT_MAX_BYTES",
+    "atomic_file",
+    "save_arrays",
+    "load_arrays",
+    "mismatches",
+]
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB of arrays: VGG16's float32 weights (553 MB) fit
 _NPY_MAGIC = b"\x93NUMPY"
@@ -91,12 +99,38 @@ def save_arrays(path, arrays: dict, owner: str = "save_arrays") -> None:
         file is left.
     """
     arrays = {k: to_cpu(v) for k, v in arrays.items()}
+    with atomic_file(path, owner) as f:
+        np.savez(f, **arrays)
+
+
+@contextlib.contextmanager
+def atomic_file(path, owner: str = "atomic_file", mode: str = "wb"):
+    """Open a new file that replaces ``path`` only if the ``with`` block ends without error.
+
+    The file is created next to ``path`` (same file system) with the usual
+    permissions (``0o666`` less the umask), flushed to disk at the end, then
+    renamed over ``path`` in one step (``os.replace``).  On any error, Ctrl-C
+    included, the temporary file is removed and ``path`` is left as it was.
+    ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8)::
+
+        with atomic_file("history.json", "Trainer.save", "w") as f:
+            json.dump(history, f)
+
+    Raises
+    ------
+    OSError
+        Of the same kind as the failure (``PermissionError``, a full disk's
+        ``OSError`` with ``errno.ENOSPC``, ...), naming ``owner`` and ``path``
+        (not the temporary file).
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"{owner}: expected mode 'wb' or 'w', got {mode!r}")
     path = os.fspath(path)
     tmp = None
     try:
         fd, tmp = _create_temp(path)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -108,8 +142,16 @@ def save_arrays(path, arrays: dict, owner: str = "save_arrays") -> None:
             message = (
                 f"{owner}: could not write {path} ({why}); any previous file there is unchanged"
             )
-            raise (OSError(err.errno, message) if err.errno else OSError(message)) from err
+            raise _renamed(err, message) from err
         raise
+
+
+def _renamed(err, message):
+    """Make an OSError of the kind of ``err`` (PermissionError, ...) with the text ``message``."""
+    kind = type(OSError(err.errno, "")) if err.errno else OSError  # EACCES -> PermissionError
+    new = kind(message)
+    new.errno = err.errno  # str() stays ``message``: no strerror, no filename
+    return new
 
 
 def _create_temp(path):
@@ -125,7 +167,11 @@ def _create_temp(path):
 
 
 def load_arrays(
-    path, owner: str, expected: dict | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+    path,
+    owner: str,
+    expected: dict | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    target: str | None = None,
 ) -> dict:
     """Read every array of the ``.npz`` file ``path``; ``owner`` names the caller in errors.
 
@@ -140,6 +186,9 @@ def load_arrays(
         ``mismatches``) from the headers, before any array is read.
     max_bytes : int or None
         Refuse a file whose arrays declare more bytes than this in all (None: no cap).
+    target : str, optional
+        What ``expected`` describes, for the message (``"this net"``); by default
+        ``"what <owner> expects"``.
 
     Raises
     ------
@@ -148,7 +197,9 @@ def load_arrays(
     ValueError
         When the path is not a regular file, or not a readable ``.npz`` of named
         arrays (truncated, corrupt, a bare ``.npy``, holding pickled objects, or
-        declaring more than ``max_bytes``), or does not match ``expected``.
+        declaring more than ``max_bytes``), or does not match ``expected``:
+        ``"<owner>: <path> does not match <target>: W: expected (?, 10) float32, got
+        (3, 7) float64; ..."``.
     """
     path = os.fspath(path)
     f = _open_regular(path, owner)
@@ -166,7 +217,8 @@ def load_arrays(
                         raise _MismatchError("; ".join(problems))
                 return {k: _read_data(*h) for k, h in headers.items()}
     except _MismatchError as err:
-        raise ValueError(f"{owner}: {path} does not match what {owner} expects: {err}") from None
+        target = target or f"what {owner} expects"
+        raise ValueError(f"{owner}: {path} does not match {target}: {err}") from None
     except _RefusedError as err:
         raise ValueError(f"{owner}: {path} is not a readable .npz weights file ({err})") from None
     except _READ_ERRORS as err:

@@ -562,7 +562,8 @@ def test_cache_with_labels_out_of_range_is_ignored(isolated):
     np.testing.assert_array_equal(t_test, arrays["t_test"])  # rebuilt from the IDX files
 
 
-def test_cache_that_is_a_fifo_or_a_bomb_is_ignored_without_blocking(isolated):
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_cache_that_is_a_fifo_is_ignored_without_blocking(isolated):
     folder = isolated / "data"
     make_set(folder)
     os.mkfifo(folder / "fashion-mnist.npz")  # reading it would block for ever

@@ -118,6 +118,13 @@ def test_expected_is_checked_from_the_headers_before_any_array_is_read(tmp_path,
         npzfile.load_arrays(path, "Net.load", expected=expected)
 
 
+def test_target_names_what_the_file_must_match(tmp_path):
+    path = tmp_path / "w.npz"
+    npzfile.save_arrays(path, {"W": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"Net\.load: .*w\.npz does not match this net: W: "):
+        npzfile.load_arrays(path, "Net.load", expected={"W": np.zeros(4)}, target="this net")
+
+
 def test_expected_matching_file_loads(tmp_path):
     path = tmp_path / "w.npz"
     arrays = {"W": np.ones((3, 10), np.float32), "b": np.arange(10.0, dtype=np.float32)}
