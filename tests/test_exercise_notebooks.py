@@ -95,8 +95,12 @@ def test_nbgrader_metadata_is_valid(path):
         meta = _nbgrader(cell)
         assert cell["cell_type"] == "code" and not meta["solution"] and meta["locked"]
         assert meta["points"] > 0
-        called = set(re.findall(r"\b(check_\w+)\(", _source(cell)))
+        text = _source(cell)
+        called = set(re.findall(r"\b(check_\w+)\(", text))
         assert called and called <= set(exercises.__all__), called
+        # the checker is loaded afresh from disk, and hidden tests recheck the numbers
+        assert "importlib.reload(framework.exercises).check_" in text, text
+        assert text.count("### BEGIN HIDDEN TESTS") == text.count("### END HIDDEN TESTS") == 1
 
 
 def test_every_checker_is_used_by_an_exercise():
@@ -152,12 +156,20 @@ def test_student_version_clears_outputs_and_locks_checks_without_changing_its_in
         (_cell("### BEGIN SOLUTION\n" * 2 + "### END SOLUTION", solution=True), "nested"),
         (_cell("### BEGIN SOLUTION\nx = 1", solution=True), "without"),
         (_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION"), "outside a solution cell"),
-        (_cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", grade=True), "nbgrader"),
+        (_cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"), "outside a grade cell"),
+        (_cell("### BEGIN HIDDEN TESTS\nx = 1", grade=True), "without"),
+        (_cell("### BEGIN MARK SCHEME\n### END MARK SCHEME", grade=True), "nbgrader"),
     ],
 )
 def test_student_version_refuses_what_it_cannot_strip(cell, match):
     with pytest.raises(ValueError, match=match):
         msv.student_version(_nb(cell))
+
+
+def test_hidden_tests_are_removed_with_their_delimiters():
+    source = "check(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS"
+    student = msv.student_version(_nb(_cell(source, grade=True, solution=False, locked=True)))
+    assert student["cells"][0]["source"] == "check(f)"
 
 
 def test_tool_refuses_to_overwrite_the_solutions():
@@ -170,7 +182,7 @@ def test_student_version_matches_nbgrader(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     preprocessors = pytest.importorskip("nbgrader.preprocessors")
     steps = [preprocessors.LockCells(), preprocessors.ClearSolutions()]
-    steps.append(preprocessors.ClearOutput())
+    steps += [preprocessors.ClearOutput(), preprocessors.ClearHiddenTests()]
     for path in NOTEBOOKS:
         theirs = nbformat.read(path, as_version=4)
         resources = {}
@@ -216,3 +228,5 @@ def test_student_version_reports_unfinished_work(path, tmp_path):
         assert len(errors) == 1, f"check cell did not fail: {_source(cell)!r}"
         assert errors[0]["ename"] == "CheckFailed", errors[0]
         assert "is not implemented yet" in errors[0]["evalue"], errors[0]["evalue"]
+        # the learner sees the message alone: no traceback, no checker source
+        assert errors[0]["traceback"] == [f"CheckFailed: {errors[0]['evalue']}"]

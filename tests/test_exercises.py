@@ -1,183 +1,464 @@
-"""The exercise checkers pass our layers and catch the mistakes learners make."""
+"""The exercise checkers: they pass the solutions, catch cheats, and name the mistakes.
+
+Most tests run the notebooks' own cells in this process, the way Jupyter would run
+them: every cell but the check cells executes in one namespace whose ``__name__`` is
+``"__main__"`` (so classes defined there belong to the "notebook"), with one solution
+cell replaced by a cheat or a planted mistake; then the check cell of the source
+notebook (the graded one, with its hidden tests) runs and must fail or pass.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from framework import exercises as ex
-from framework.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+
+EXERCISES = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
+NOTEBOOKS = {p.stem.split("_")[0]: p for p in sorted(EXERCISES.glob("ex*.ipynb"))}
 
 
-def test_checkers_pass_the_library_layers(capsys):
-    ex.check_mul_layer(MulLayer)
-    ex.check_add_layer(AddLayer)
-    ex.check_shopping(MulLayer, AddLayer)
-    ex.check_relu(Relu)
-    ex.check_sigmoid(Sigmoid)
-    ex.check_affine(Affine)
-    ex.check_softmax_with_loss(SoftmaxWithLoss)
-    out = capsys.readouterr().out
-    assert out.count("checks passed") == 7
+def _cells(notebook: str):
+    return json.loads(NOTEBOOKS[notebook].read_text(encoding="utf-8"))["cells"]
 
 
-class StubRelu:
-    def forward(self, x):
-        raise NotImplementedError("Need to implement for Task 2.1")
-
-    def backward(self, dout):
-        raise NotImplementedError
+def _meta(cell) -> dict:
+    return cell["metadata"].get("nbgrader", {})
 
 
-class BookRelu:
-    """The book's Relu: writes into dout."""
-
-    def __init__(self):
-        self.mask = None
-
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        return dout
+def _source(cell) -> str:
+    return "".join(cell["source"])
 
 
-class TransposedAffine(Affine):
-    def backward(self, dout):
-        super().backward(dout)
-        return (dout @ self.W.T).T  # wrong shape on purpose
+@pytest.fixture(autouse=True)
+def _undo_the_notebook():
+    """Cheats patch NumPy and the checker modules of this process: put everything back."""
+    modules = (np, np.random, np.linalg)
+    saved = [(m, dict(vars(m))) for m in modules]
+    framework_modules = {n: m for n, m in sys.modules.items() if n.startswith("framework")}
+    profile = sys.getprofile()
+    yield
+    for module, before in saved:
+        for name, value in before.items():
+            if vars(module).get(name) is not value:
+                setattr(module, name, value)
+    for name in [n for n in sys.modules if n.startswith("framework")]:
+        del sys.modules[name]
+    sys.modules.update(framework_modules)
+    import framework
+
+    framework.exercises = framework_modules["framework.exercises"]
+    sys.setprofile(profile)
 
 
-class NoScaleSoftmax(SoftmaxWithLoss):
-    def backward(self, dout=1):
-        return super().backward(1)  # ignores dout
+def run_notebook(notebook: str, replace: dict | None = None) -> dict:
+    """Run every code cell but the check cells; ``replace`` maps a grade_id to new source."""
+    replace = replace or {}
+    ns = {"__name__": "__main__"}
+    for cell in _cells(notebook):
+        meta = _meta(cell)
+        if cell["cell_type"] != "code" or meta.get("grade"):
+            continue
+        source = replace.get(meta.get("grade_id"), _source(cell))
+        exec(compile(source, f"<{notebook} {meta.get('grade_id')}>", "exec"), ns)
+    return ns
 
 
-class OneSigmoid(Sigmoid):
-    def backward(self, dout):
-        return dout * 0.25  # slope at 0 only
+def check_cell(notebook: str, grade_id: str, hidden: bool = True) -> str:
+    for cell in _cells(notebook):
+        if _meta(cell).get("grade_id") == grade_id:
+            source = _source(cell)
+            return source if hidden else source.split("### BEGIN HIDDEN TESTS")[0]
+    raise KeyError(grade_id)
 
 
-def test_stub_is_reported_as_unfinished_with_the_task():
+def grade(notebook: str, grade_id: str, ns: dict, hidden: bool = True) -> None:
+    """Run the graded check cell (as nbgrader restores it) in the notebook's namespace."""
+    exec(compile(check_cell(notebook, grade_id, hidden), f"<{grade_id}>", "exec"), ns)
+
+
+def hidden_tests(notebook: str, grade_id: str) -> str:
+    source = check_cell(notebook, grade_id)
+    return source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+
+
+def _load_student_version_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("msv", EXERCISES / "make_student_version.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+msv = _load_student_version_tool()
+
+ALL_CHECKS = [
+    (name, _meta(c)["grade_id"])
+    for name in NOTEBOOKS
+    for c in _cells(name)
+    if _meta(c).get("grade")
+]
+
+
+@pytest.mark.parametrize(("notebook", "grade_id"), ALL_CHECKS)
+def test_every_check_passes_the_solution(notebook, grade_id, capsys):
+    grade(notebook, grade_id, run_notebook(notebook))
+    assert "checks passed" in capsys.readouterr().out
+
+
+@contextlib.contextmanager
+def check_fails(message: str):
+    """Expect a CheckFailed matching ``message`` (a graded cell reloads the class, so by name)."""
+    with pytest.raises(AssertionError, match=message) as info:
+        yield
+    assert type(info.value).__name__ == "CheckFailed", info.value
+
+
+def notebook_class(cls):
+    """Mark a class defined in this test file as written in a notebook."""
+    cls.__module__ = "__main__"
+    return cls
+
+
+# -- integrity: every cheat fails the graded cell ----------------------------------------
+
+CORRECT_RELU = _source(next(c for c in _cells("ex02") if _meta(c).get("grade_id") == "relu"))
+WRONG_RELU = CORRECT_RELU.replace("dx[self.mask] = 0", "dx[~self.mask] = 0")
+
+CHEATS = {
+    "import from the library": "from framework import Relu, Sigmoid",
+    "alias of the library's class": "import framework\n\nRelu = framework.layers.Relu",
+    "subclass of the library's class": (
+        "from framework.layers import Relu as R\n\n\nclass Relu(R):\n    pass"
+    ),
+    "delegate to the library": (
+        "from framework.layers import Relu as R\n\n\nclass Relu:\n    def __init__(self):\n"
+        "        self.r = R()\n\n    def forward(self, x):\n        out = self.r.forward(x)\n"
+        "        self.mask = self.r.mask\n        return out\n\n    def backward(self, dout):\n"
+        "        return self.r.backward(dout)"
+    ),
+    "borrow the library's code": textwrap.dedent("""
+        import framework
+
+
+        class Relu:
+            __init__ = framework.layers.Relu.__init__
+            forward = framework.layers.Relu.forward
+            backward = framework.layers.Relu.backward
+    """),
+    "replace the checker with a lambda": (
+        WRONG_RELU + '\n\ncheck_relu = lambda cls: print("All 6 checks passed for Relu.")'
+    ),
+    "patch framework.exercises": (
+        WRONG_RELU + "\n\nimport framework.exercises as fe\n\n"
+        "fe.check_relu = lambda cls: None\nfe.ch5.check_relu = lambda cls: None\n"
+        "fe._core.expect_close = lambda *a, **k: None\nfe.ch5.expect_close = lambda *a, **k: None"
+    ),
+    "replace the module in sys.modules": (
+        WRONG_RELU + "\n\nimport sys, types, framework\n\n"
+        "fake = types.ModuleType('framework.exercises')\nfake.check_relu = lambda cls: None\n"
+        "sys.modules['framework.exercises'] = fake\nframework.exercises = fake"
+    ),
+    "monkeypatch numpy": (
+        WRONG_RELU + "\n\nnp.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: True"
+    ),
+    "patch numpy while the check runs": WRONG_RELU.replace(
+        "        dx = dout.copy()",
+        "        np.array_equal = lambda *a, **k: True\n        dx = dout.copy()",
+    ),
+    "switch off the watch": textwrap.dedent("""
+        import sys
+        from framework.layers import Relu as R
+
+
+        class Relu:
+            def __init__(self):
+                sys.setprofile(None)
+                self.r = R()
+
+            def forward(self, x):
+                sys.setprofile(None)
+                out = self.r.forward(x)
+                self.mask = self.r.mask
+                return out
+
+            def backward(self, dout):
+                sys.setprofile(None)
+                return self.r.backward(dout)
+    """),
+    "return values cached from an earlier run": (
+        "class Relu:\n    def forward(self, x):\n        g = np.random.default_rng(1)\n"
+        "        x = g.standard_normal((3, 4))\n        self.mask = x <= 0\n"
+        "        return np.where(self.mask, 0.0, x)\n\n    def backward(self, dout):\n"
+        "        return np.where(self.mask, 0.0, dout)"
+    ),
+    "read the checker's expected arrays": (
+        "import sys\n\n\ndef _peek(*names):\n    frame = sys._getframe(2)\n    while frame:\n"
+        "        for name in names:\n            if name in frame.f_locals:\n"
+        "                return frame.f_locals[name]\n        frame = frame.f_back\n\n\n"
+        "class Relu:\n    def forward(self, x):\n        self.mask = _peek('mask', 'want')\n"
+        "        return _peek('want', 'expected', 'out')\n\n    def backward(self, dout):\n"
+        "        return _peek('want', 'expected', 'dx')"
+    ),
+    "return an array that equals everything": (
+        "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n\n"
+        "    def __sub__(self, other):\n        return np.zeros(np.shape(other))\n\n\n"
+        "class Relu:\n    def forward(self, x):\n        self.mask = (x <= 0).view(Anything)\n"
+        "        return np.zeros_like(x).view(Anything)\n\n    def backward(self, dout):\n"
+        "        return np.zeros_like(dout).view(Anything)"
+    ),
+}
+
+
+@pytest.mark.parametrize("cheat", list(CHEATS))
+def test_every_cheat_fails_the_graded_cell(cheat, capsys):
+    ns = run_notebook("ex02", {"relu": CHEATS[cheat]})
+    with pytest.raises(Exception) as info:
+        grade("ex02", "check_relu", ns)
+    assert "checks passed" not in capsys.readouterr().out
+    assert not isinstance(info.value, (KeyboardInterrupt, SystemExit))
+
+
+@pytest.mark.parametrize(
+    ("cheat", "message"),
+    [
+        ("import from the library", r"framework.layers.basic.Relu.*not from this notebook"),
+        ("alias of the library's class", r"comes from a library"),
+        ("subclass of the library's class", r"subclass of framework.layers.basic.Relu"),
+        ("delegate to the library", r"called the library's framework.layers.basic.Relu"),
+        ("borrow the library's code", r"takes its code from framework.layers.basic.Relu"),
+        ("replace the checker with a lambda", r"Relu.backward let dout through where x <= 0"),
+        ("patch framework.exercises", r"Relu.backward let dout through where x <= 0"),
+        ("monkeypatch numpy", r"tampering detected.*np.allclose is not NumPy's own"),
+        ("patch numpy while the check runs", r"tampering.*while Relu.backward ran.*array_equal"),
+        ("switch off the watch", r"tampering.*changed the profiler"),
+        ("return values cached from an earlier run", r"Relu.forward.*values differ"),
+        ("read the checker's expected arrays", r"Relu.forward returned out of shape \(\)"),
+        ("return an array that equals everything", r"Relu.forward: out\[.*values differ"),
+    ],
+)
+def test_the_checker_says_what_the_cheat_did(cheat, message):
+    ns = run_notebook("ex02", {"relu": CHEATS[cheat]})
+    with check_fails(message):
+        grade("ex02", "check_relu", ns, hidden=False)
+
+
+def test_a_copy_of_the_package_on_sys_path_is_refused(tmp_path, monkeypatch):
+    """A student copies the package, makes a checker always pass, and imports the copy."""
+    import framework
+
+    copy = tmp_path / "framework"
+    shutil.copytree(Path(framework.__file__).parent, copy)
+    ch5 = copy / "exercises" / "ch5.py"
+    ch5.write_text(
+        ch5.read_text().replace(
+            "def check_relu(Relu) -> None:",
+            "def check_relu(Relu):\n    return\n\n\ndef _unused(Relu):",
+        )
+    )
+    saved = {
+        n: m for n, m in sys.modules.items() if n == "framework" or n.startswith("framework.")
+    }
+    ns = run_notebook("ex02", {"relu": WRONG_RELU})
+    try:
+        for name in saved:
+            del sys.modules[name]
+        monkeypatch.syspath_prepend(str(tmp_path))
+        with check_fails(r"tampering.*not from the installed package"):
+            grade("ex02", "check_relu", ns, hidden=False)
+    finally:
+        for name in [n for n in sys.modules if n == "framework" or n.startswith("framework.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+@pytest.mark.parametrize(
+    "cheat", ["import from the library", "return values cached from an earlier run"]
+)
+def test_the_hidden_tests_catch_cheats_without_the_checker(cheat):
+    """Even if the visible checker were fooled, the hidden tests fail the cell."""
+    ns = run_notebook("ex02", {"relu": CHEATS[cheat]})
+    with pytest.raises(AssertionError):
+        exec(hidden_tests("ex02", "check_relu"), ns)
+
+
+@pytest.mark.parametrize(("notebook", "grade_id"), ALL_CHECKS)
+def test_the_hidden_tests_pass_the_solution_and_fail_a_stub(notebook, grade_id):
+    exec(hidden_tests(notebook, grade_id), run_notebook(notebook))
+    nbformat = pytest.importorskip("nbformat")
+    stub = {
+        _meta(c)["grade_id"]: c["source"]
+        for c in msv.student_version(nbformat.read(NOTEBOOKS[notebook], as_version=4))["cells"]
+        if _meta(c).get("solution")
+    }
+    with pytest.raises(NotImplementedError):
+        exec(hidden_tests(notebook, grade_id), run_notebook(notebook, stub))
+
+
+def test_the_error_shows_as_one_line_in_ipython():
+    err = ex.CheckFailed("Relu.forward: out[0, 1] is 2 but should be 0")
+    assert err._render_traceback_() == [
+        "CheckFailed: Relu.forward: out[0, 1] is 2 but should be 0"
+    ]
+    assert issubclass(ex.CheckFailed, AssertionError)
+
+
+# -- hints: each planted mistake gets the hint that names it --------------------------------
+
+
+def _replace(notebook, grade_id, old, new):
+    source = _source(next(c for c in _cells(notebook) if _meta(c).get("grade_id") == grade_id))
+    assert old in source, old
+    return {grade_id: source.replace(old, new)}
+
+
+MISTAKES = [
+    # (notebook, solution cell, check cell, old, new, expected message)
+    ("ex02", "relu", "check_relu", "self.mask = x <= 0", "self.mask = x > 0",
+     r"inverted mask; mask must be True where x <= 0"),
+    ("ex02", "relu", "check_relu", "out = x.copy()", "out = x",
+     r"Relu.forward changed the array x.*out = x makes out the same array as x"),
+    ("ex02", "relu", "check_relu", "dx = dout.copy()", "dx = dout",
+     r"changed the array dout.*book's dout\[self.mask\] = 0.*two branches"),
+    ("ex02", "relu", "check_relu", "dx[self.mask] = 0", "dx[~self.mask] = 0",
+     r"let dout through where x <= 0 and blocked it where x > 0"),
+    ("ex02", "sigmoid", "check_sigmoid", "return dout * (1.0 - self.out) * self.out",
+     "return (1.0 - self.out) * self.out", r"slope itself: multiply by dout"),
+    ("ex02", "sigmoid", "check_sigmoid", "np.exp(-x)", "np.exp(x)", r"the exponent is -x"),
+    ("ex02", "sigmoid", "check_sigmoid", "1 / (1 + np.exp(-x))", "sigmoid(x)",
+     r"raised NameError: name 'sigmoid' is not defined; define it"),
+    ("ex01", "mul_layer", "check_mul_layer", "dx = dout * self.y", "dx = dout * self.x",
+     r"MulLayer.backward.*dx\b"),
+    ("ex01", "add_layer", "check_add_layer", "dx = dout * 1", "dx = 1",
+     r"returned 1: multiply by dout"),
+    ("ex03", "affine", "check_affine", "self.db = np.sum(dout, axis=0)", "self.db = dout",
+     r"db must have one entry per output.*sum dout over the samples"),
+    ("ex03", "affine", "check_affine", "self.db = np.sum(dout, axis=0)",
+     "self.db = np.mean(dout, axis=0)", r"sum, don't average"),
+    ("ex03", "affine", "check_affine", "self.dW = np.dot(self.x.T, dout)",
+     "self.dW = np.dot(dout.T, self.x)", r"dW must have W's shape \(6, 4\)"),
+    ("ex03", "affine", "check_affine", "return dx.reshape(*self.original_x_shape)",
+     "return dx", r"return it in the shape x came in, \(3, 1, 2, 3\)"),
+    ("ex03", "affine", "check_affine", "return np.dot(self.x, self.W) + self.b",
+     "return np.dot(self.x, self.W)", r"missing the bias b"),
+    ("ex03", "affine", "check_affine", "x = x.reshape(x.shape[0], -1)", "x = x",
+     r"shape \(3, 1, 2, 3\) raised ValueError.*flattened to \(N, D\)"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "np.max(x, axis=1, keepdims=True)\n    return np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)",  # noqa: E501
+     "np.max(x)\n    return np.exp(x) / np.sum(np.exp(x))",
+     r"you normalised over the whole batch; each row is one sample"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "np.sum(np.exp(x), axis=1, keepdims=True)", "np.sum(np.exp(x), axis=0, keepdims=True)",
+     r"normalised over axis 0.*each row is one sample"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "np.max(x, axis=1, keepdims=True)", "np.max(x, axis=1)",
+     r"raised ValueError.*keepdims=True"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "return dout * (self.y - self.t) / batch_size", "return dout * (self.y - self.t)",
+     r"divide by the batch size N"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "return dout * (self.y - self.t) / batch_size", "return (self.y - self.t) / batch_size",
+     r"ignored dout"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "/ x.shape[0]", "", r"the sum of the losses; the loss is the mean"),
+    ("ex04", "softmax_with_loss", "check_softmax_with_loss",
+     "    x = x - np.max(x, axis=1, keepdims=True)\n", "",
+     r"overflowed.*subtract each row's maximum"),
+]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("notebook", "cell", "check", "old", "new", "message"),
+    MISTAKES,
+    ids=[f"{m[1]}:{m[4][:30]}" for m in MISTAKES],
+)
+def test_a_planted_mistake_gets_its_hint(notebook, cell, check, old, new, message):
+    ns = run_notebook(notebook, _replace(notebook, cell, old, new))
+    with check_fails(message):
+        grade(notebook, check, ns, hidden=False)
+
+
+def test_numpy_not_imported_is_named():
+    ns = run_notebook("ex02")
+    del ns["np"]
+    with check_fails(r"uses np, but np is not defined: NumPy is not imported"):
+        grade("ex02", "check_sigmoid", ns, hidden=False)
+
+
+def test_a_stub_is_reported_as_unfinished_with_its_message():
+    @notebook_class
+    class Relu:
+        def forward(self, x):
+            raise NotImplementedError("Need to implement for Task 2.1")
+
     with pytest.raises(ex.CheckFailed, match=r"Relu.forward is not implemented yet.*Task 2.1"):
-        ex.check_relu(StubRelu)
+        ex.check_relu(Relu)
 
 
-def test_in_place_backward_is_caught():
-    with pytest.raises(ex.CheckFailed, match="changed the array dout"):
-        ex.check_relu(BookRelu)
-
-
-def test_wrong_shape_names_both_shapes():
-    with pytest.raises(ex.CheckFailed, match=r"dx of shape \(6, 3\).*input x \(3, 6\)"):
-        ex.check_affine(TransposedAffine)
-
-
-def test_ignoring_dout_is_caught():
-    with pytest.raises(ex.CheckFailed, match="scale by dout"):
-        ex.check_softmax_with_loss(NoScaleSoftmax)
-
-
-def test_wrong_derivative_points_at_a_value():
-    with pytest.raises(ex.CheckFailed, match=r"Sigmoid.backward: dx\[0, 0\] is"):
-        ex.check_sigmoid(OneSigmoid)
-
-
-def test_crash_is_reported_not_raised_raw():
-    class Broken(MulLayer):
+def test_a_crash_is_reported_not_raised_raw():
+    @notebook_class
+    class MulLayer:
         def forward(self, x, y):
             return x @ y
 
     with pytest.raises(ex.CheckFailed, match="MulLayer.forward raised"):
-        ex.check_mul_layer(Broken)
-
-
-def test_check_failed_is_an_assertion_error():
-    assert issubclass(ex.CheckFailed, AssertionError)
-    assert np.isfinite(1.0)
-
-
-def test_convolution_checkers_pass_the_library_layer(capsys):
-    from framework.layers import Convolution
-
-    ex.check_convolution(Convolution)
-    ex.check_convolution_backward(Convolution)
-    assert capsys.readouterr().out.count("checks passed") == 2
-
-
-class UnshapedDWConvolution:
-    """dW left as a matrix (FN, C*FH*FW), as a learner forgets to reshape it."""
-
-    def __init__(self, W, b, stride=1, pad=0):
-        from framework.layers import Convolution
-
-        self.conv = Convolution(W, b, stride, pad)
-        self.dW = self.db = None
-
-    def forward(self, x):
-        return self.conv.forward(x)
-
-    def backward(self, dout):
-        dx = self.conv.backward(dout)
-        self.dW, self.db = self.conv.dW.reshape(len(self.conv.W), -1), self.conv.db
-        return dx
-
-
-def test_convolution_backward_names_the_wrong_dw_shape():
-    with pytest.raises(ex.CheckFailed, match=r"self.dW of shape \(4, 27\).*W \(4, 3, 3, 3\)"):
-        ex.check_convolution_backward(UnshapedDWConvolution)
-
-
-def test_stub_constructor_is_reported_as_unfinished():
-    class StubConvolution:
-        def __init__(self, W, b, stride=1, pad=0):
-            raise NotImplementedError()
-
-    for check in (ex.check_convolution, ex.check_convolution_backward):
-        with pytest.raises(ex.CheckFailed, match=r"Convolution.__init__ is not implemented yet"):
-            check(StubConvolution)
-
-
-class BookSoftmaxWithLoss:
-    """The book's layer: log(y + 1e-7) in forward, (y - t) / N in backward."""
-
-    def forward(self, x, t):
-        self.t = t
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        self.y = e / e.sum(axis=1, keepdims=True)
-        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
-
-    def backward(self, dout=1):
-        return dout * (self.y - self.t) / self.t.shape[0]
+        ex.check_mul_layer(MulLayer)
 
 
 def test_the_books_softmax_with_loss_passes(capsys):
-    # Its forward is off by ~1e-6 relative (the 1e-7 inside log), so the check must
-    # compare backward with the exact loss's gradient, not with the learner's forward.
-    ex.check_softmax_with_loss(BookSoftmaxWithLoss)
+    """The book's layer (log(y + 1e-7), cross_entropy_error by index) as a student types it."""
+
+    @notebook_class
+    class SoftmaxWithLoss:
+        def forward(self, x, t):
+            self.t = t
+            x = x - x.max(axis=1, keepdims=True)
+            self.y = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
+            labels = t.argmax(axis=1)
+            rows = np.arange(x.shape[0])
+            return -np.sum(np.log(self.y[rows, labels] + 1e-7)) / x.shape[0]
+
+        def backward(self, dout=1):
+            return (self.y - self.t) * dout / self.t.shape[0]
+
+    ex.check_softmax_with_loss(SoftmaxWithLoss)
     assert "checks passed" in capsys.readouterr().out
 
 
-class UnflattenedAffine:
-    """Forgets to flatten image input, so x @ W fails on (N, C, H, W)."""
+def test_convolution_dw_left_as_a_matrix_names_both_shapes():
+    ns = run_notebook(
+        "ex06",
+        _replace(
+            "ex06",
+            "convolution",
+            "self.dW = self.dW.transpose(1, 0).reshape(FN, C, FH, FW)",
+            "self.dW = self.dW.T",
+        ),
+    )
+    with check_fails(r"self.dW of shape \(4, 27\).*W \(4, 3, 3, 3\)"):
+        grade("ex06", "check_convolution_backward", ns, hidden=False)
 
-    def __init__(self, W, b):
-        self.W, self.b = W, b
 
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
+def test_inputs_are_new_on_every_run(monkeypatch):
+    seen = []
 
-    def backward(self, dout):
-        self.dW, self.db = self.x.T @ dout, dout.sum(axis=0)
-        return dout @ self.W.T
+    def spy():
+        gen = ex._core.rng()
+        seen.append(gen.bit_generator.state["state"]["state"])
+        return gen
 
-
-def test_unflattened_image_input_gets_the_flatten_hint():
-    match = r"shape \(3, 1, 2, 3\) raised ValueError.*x.reshape\(x.shape\[0\], -1\)"
-    with pytest.raises(ex.CheckFailed, match=match):
-        ex.check_affine(UnflattenedAffine)
+    monkeypatch.setattr(ex.ch5, "rng", spy)
+    ns = run_notebook("ex02")
+    for _ in range(2):
+        ex.check_sigmoid(ns["Sigmoid"])
+    assert len(set(seen)) == 2

@@ -9,12 +9,14 @@ cell, with nbgrader's own rules (its ``LockCells``, ``ClearSolutions`` and
   NotImplementedError()``, indented like the ``BEGIN SOLUTION`` line; a solution
   cell with no such region is replaced by the stub as a whole (``YOUR ANSWER
   HERE`` for a Markdown cell);
+- every region from ``BEGIN HIDDEN TESTS`` to ``END HIDDEN TESTS`` (allowed only in
+  grade cells) is removed, delimiters included (nbgrader's ``ClearHiddenTests``);
 - outputs and execution counts are cleared (and the ``collapsed``/``scrolled``
   cell metadata that belongs to outputs);
 - solution and grade cells become non-deletable, and grade cells and read-only
   cells non-editable.
 
-It refuses what it does not reproduce (hidden tests, mark schemes, task cells):
+It refuses what it does not reproduce (mark schemes, task cells):
 use nbgrader for those.  It does not write nbgrader's checksums or gradebook;
 to release and grade for real, use nbgrader itself (see README.md).  A test
 compares its output with ``nbgrader generate_assignment`` whenever nbgrader is
@@ -35,12 +37,20 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "TEXT_STUB", "clear_solution_regions", "student_version", "main"]
+__all__ = [
+    "CODE_STUB",
+    "TEXT_STUB",
+    "clear_solution_regions",
+    "clear_hidden_tests",
+    "student_version",
+    "main",
+]
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
-UNSUPPORTED = ("BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME")
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+UNSUPPORTED = ("BEGIN MARK SCHEME",)
 
 
 def _nbgrader(cell) -> dict:
@@ -71,6 +81,27 @@ def clear_solution_regions(source: str, stub: str) -> tuple[str, bool]:
     return "\n".join(new_lines), found
 
 
+def clear_hidden_tests(source: str) -> tuple[str, bool]:
+    """Remove each ``BEGIN HIDDEN TESTS`` ... ``END HIDDEN TESTS`` region, delimiters included.
+
+    Returns the new source and whether any region was found; ``ValueError`` for a
+    nested or unterminated region.
+    """
+    new_lines, inside, found = [], False, False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            if inside:
+                raise ValueError(f"nested {HIDDEN_BEGIN!r} in a cell:\n{source}")
+            inside = found = True
+        elif HIDDEN_END in line:
+            inside = False
+        elif not inside:
+            new_lines.append(line)
+    if inside:
+        raise ValueError(f"{HIDDEN_BEGIN!r} without {HIDDEN_END!r} in a cell:\n{source}")
+    return "\n".join(new_lines), found
+
+
 def _student_cell(cell) -> None:
     """Turn one cell (a dict in nbformat 4 layout) into its student form, in place."""
     meta = _nbgrader(cell)
@@ -89,6 +120,9 @@ def _student_cell(cell) -> None:
         )
     if meta.get("solution") and not found:
         source = stub
+    source, hidden = clear_hidden_tests(source)
+    if hidden and not meta.get("grade"):
+        raise ValueError(f"hidden tests outside a grade cell:\n{source}")
     cell["source"] = source
     # LockCells: a grade or read-only cell that is not a solution is also read-only.
     read_only = not meta.get("solution") and (meta.get("grade") or meta.get("locked"))

@@ -1,0 +1,63 @@
+"""Checkers for the classroom exercises: a learner's code, tested honestly and with hints.
+
+Each ``check_*`` takes the learner's class (or function), runs it on fresh random
+float64 inputs and compares it with the right answer: values and shapes, the fields
+the book keeps, ``backward`` against the exact or numerical derivative with a random
+upstream ``dout``, and that no input array was changed.  On the first problem it
+raises :class:`CheckFailed` whose message names the mistake, e.g. ``db must have one
+entry per output: sum dout over the samples``; a stub that raises
+``NotImplementedError`` is reported as "not implemented yet".
+
+A check passes only for the learner's own work (see ``_core``): the class must be
+written in the notebook, may not call the library's implementation, and the
+environment (NumPy, builtins) must be intact.  The graded cells of the notebooks
+load this package afresh from disk with ``importlib.reload(framework.exercises)``:
+reloading runs this file again, which drops and re-imports every checker module,
+so a notebook that replaced a checker or patched a helper gets the originals back.
+It also verifies that the package is the installed one.
+
+Modules, one per part of the books: ``ch5`` (layers and backpropagation), ``ch7``
+(convolution), ``dezero`` (autograd).  ``CheckFailed`` is an ``AssertionError``, so
+nbgrader counts a failing check cell as a failed test.
+"""
+
+from __future__ import annotations
+
+import sys as _sys
+
+_RELOADED = "CheckFailed" in globals()  # True when a check cell reloads the package
+# Drop the checker modules already loaded, so that importing or reloading this
+# package gives fresh ones from disk, whatever a notebook did to the old ones.
+for _name in [n for n in _sys.modules if n.startswith(__name__ + ".")]:
+    del _sys.modules[_name]
+
+from . import _core, ch5, ch7, dezero  # noqa: E402, F401 (modules, by name)
+from ._core import CheckFailed  # noqa: E402
+from .ch5 import (  # noqa: E402
+    check_add_layer,
+    check_affine,
+    check_mul_layer,
+    check_relu,
+    check_shopping,
+    check_sigmoid,
+    check_softmax_with_loss,
+)
+from .ch7 import check_convolution, check_convolution_backward  # noqa: E402
+from .dezero import check_composed_activation  # noqa: E402
+
+__all__ = [
+    "CheckFailed",
+    "check_mul_layer",
+    "check_add_layer",
+    "check_shopping",
+    "check_relu",
+    "check_sigmoid",
+    "check_affine",
+    "check_softmax_with_loss",
+    "check_composed_activation",
+    "check_convolution",
+    "check_convolution_backward",
+]
+
+if _RELOADED:  # a graded cell: make sure these are the installed checkers
+    _core.verify_installed(__file__)
