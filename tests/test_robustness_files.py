@@ -291,7 +291,8 @@ def test_cli_data_dir_that_does_not_exist_is_an_error(tmp_path, monkeypatch, cap
     else:  # the CLI may catch the error and print it instead
         assert code != 0
         message = capsys.readouterr().err
-    assert f"load_fashion_mnist: data_dir {typo} does not exist" in message
+    # The CLI checks --data-dir before it loads anything (and before training).
+    assert f"--data-dir {typo}: no such folder" in message
     assert not typo.exists()
 
 

@@ -608,7 +608,7 @@ def test_step51_two_epochs_on_the_fashion_sample(dezero):
 def test_step51_mnist_is_dezeros_dataset_over_our_loader(dezero, tmp_path):
     from dezero.datasets import MNIST
 
-    with pytest.raises(FileNotFoundError, match="MNIST was not found"):
+    with pytest.raises(FileNotFoundError, match="MNIST is not installed"):
         MNIST(train=True, data_dir=tmp_path, download=False)
     assert MNIST.labels()[3] == "3"
 
