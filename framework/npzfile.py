@@ -237,8 +237,8 @@ def _open_regular(path, owner):
     mode = os.stat(path).st_mode  # FileNotFoundError as usual
     if not stat.S_ISREG(mode):
         raise ValueError(
-            f"{owner}: {path} is not a regular file (it is {_kind(mode)}); "
-            "expected an .npz file written by save"
+            f"{owner}: {path} is not a regular file (it is {_kind(mode)}); expected a file "
+            "written by the framework (a FIFO or device would block or never end)"
         )
     # O_NONBLOCK: should a FIFO replace the file after the check, open() still returns
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
