@@ -394,8 +394,7 @@ def _sample_dir():
     if not all((_SAMPLE_DIR / fname).is_file() for fname in FILES):
         raise FileNotFoundError(
             f"load_fashion_mnist: the bundled Fashion-MNIST sample is missing from {_SAMPLE_DIR} "
-            "(it ships with "
-            f"the repository, not with an installed package). {_FULL_SET_HINT}"
+            f"(it ships with the repository, not with an installed package). {_FULL_SET_HINT}"
         )
     return _SAMPLE_DIR
 
