@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import time
 import warnings
@@ -33,7 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .npzfile import ArraySpec, atomic_file, load_arrays, save_arrays
+from .npzfile import (
+    DEFAULT_MAX_BYTES,
+    ArraySpec,
+    _open_regular,
+    atomic_file,
+    load_arrays,
+    save_arrays,
+)
 
 __all__ = [
     "load_fashion_mnist",
@@ -210,29 +218,40 @@ def load_spiral(num_per_class: int = 100, num_classes: int = 3, rng=None):
     return x[order].astype(np.float32), t[order]
 
 
-def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
+def read_idx(
+    path: str | os.PathLike, magic: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> np.ndarray:
     """Read a gzipped IDX file of unsigned bytes (the MNIST format) into a uint8 array.
 
     The header is the magic number 0x0000 08 D (D dimensions), then D big-endian
-    32-bit sizes; the data are the prod(sizes) bytes that follow.
+    32-bit sizes; the data are the prod(sizes) bytes that follow.  The header is
+    checked before the data are decompressed, and no more than it declares (at
+    most ``max_bytes``) is ever decompressed into memory: a gzip bomb is refused.
 
     Raises
     ------
     ValueError
-        Naming the file, when it is not gzip, has another magic number than ``magic``
-        (2051 for images, 2049 for labels), or holds more or fewer bytes than its
-        header declares (a truncated download, say).
+        Naming the file, when it is not a regular file or not gzip, has another
+        magic number than ``magic`` (2051 for images, 2049 for labels), declares
+        more than ``max_bytes``, or holds more or fewer bytes than its header
+        declares (a truncated download, say).
     """
     path = Path(path)
-    with open(path, "rb") as raw:  # a missing file raises FileNotFoundError as usual
+    with _open_regular(path, "read_idx") as raw:  # a missing file: FileNotFoundError
         try:
-            data = gzip.GzipFile(fileobj=raw).read()
+            with gzip.GzipFile(fileobj=raw) as gz:
+                return _read_idx_stream(gz, path, magic, max_bytes)
         except (OSError, EOFError, zlib.error) as err:
             raise ValueError(
                 f"read_idx: {path} is not a readable gzip file ({err}); it is corrupt or "
                 "truncated: delete it and download it again"
             ) from err
-    found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+
+
+def _read_idx_stream(gz, path, magic, max_bytes):
+    """Check the IDX header of the open gzip stream ``gz``, then read its data."""
+    head = gz.read(4)
+    found = int.from_bytes(head, "big") if len(head) == 4 else None
     if magic is not None and found != magic:
         kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX")
         raise ValueError(
@@ -241,18 +260,31 @@ def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
         )
     if found is None or found >> 8 != 0x08 or found & 0xFF == 0:
         raise ValueError(f"read_idx: {path}: not an IDX file of unsigned bytes (magic {found})")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"read_idx: {path}: truncated inside its {header}-byte header")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected, actual = int(np.prod(shape)), len(data) - header
+    ndim = head[3]
+    sizes = gz.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise ValueError(f"read_idx: {path}: truncated inside its {4 + 4 * ndim}-byte header")
+    shape = tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    expected = math.prod(shape)
+    if expected > max_bytes:
+        raise ValueError(
+            f"read_idx: {path}: header declares shape {shape} ({expected} bytes of data), "
+            f"more than max_bytes={max_bytes}; the file is corrupt or not an IDX file"
+        )
+    data = gz.read(expected)
+    actual = len(data)
+    while actual >= expected and actual <= expected + (1 << 20):  # count a surplus, bounded
+        more = len(gz.read(1 << 16))
+        if not more:
+            break
+        actual += more
     if actual != expected:
+        held = actual if actual <= expected + (1 << 20) else f"more than {expected + (1 << 20)}"
         raise ValueError(
             f"read_idx: {path}: header declares shape {shape} ({expected} bytes of data) "
-            f"but the file holds {actual}; it is truncated or corrupt"
+            f"but the file holds {held}; it is truncated or corrupt"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
 
 
 def write_idx(path: str | os.PathLike, array) -> None:
@@ -361,8 +393,8 @@ def _sample_dir():
     """Return the bundled Fashion-MNIST sample folder (it ships with a source checkout)."""
     if not all((_SAMPLE_DIR / fname).is_file() for fname in FILES):
         raise FileNotFoundError(
-            f"the bundled Fashion-MNIST sample is missing from {_SAMPLE_DIR} (it ships with "
-            f"the repository, not with an installed package). {_FULL_SET_HINT}"
+            f"load_fashion_mnist: the bundled Fashion-MNIST sample is missing from {_SAMPLE_DIR} "
+            f"(it ships with the repository, not with an installed package). {_FULL_SET_HINT}"
         )
     return _SAMPLE_DIR
 
@@ -408,7 +440,7 @@ def _download_or_fallback(name, data_dir, download, verbose):
     searched = "".join(f"\n  {d}" for d in _search_dirs(name, data_dir))
     if name == "fashion-mnist" and _SAMPLE_DIR.is_dir():
         message = (
-            f"Fashion-MNIST was not found (searched:{searched}) and {why}.\n"
+            f"load_fashion_mnist: Fashion-MNIST was not found (searched:{searched}) and {why}.\n"
             "Using the bundled SAMPLE instead: 6,000 training and 1,000 test images, "
             f"not the full 60,000 / 10,000. {_FULL_SET_HINT}"
         )
@@ -518,7 +550,7 @@ def _read_cached(name, folder, verbose):
     arrays = _load_cache(cache, stamp)
     if arrays is not None:
         return arrays
-    arrays = _read_folder(folder)
+    arrays = _read_folder(folder, _caller(name))
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         save_arrays(cache, {"stamp": np.array(stamp), **arrays}, owner=_caller(name))  # atomic
@@ -566,20 +598,23 @@ def _load_cache(cache, stamp):
     return arrays if counts_ok and labels_ok else None
 
 
-def _read_folder(folder):
+def _read_folder(folder, caller="_read_folder"):
     """Parse the four IDX files; check 28x28 images, matching counts and labels 0..9."""
     arrays = {}
     for fname, key in FILES.items():
         is_images = key.startswith("x")
         a = read_idx(folder / fname, IMAGES_MAGIC if is_images else LABELS_MAGIC)
         if is_images and a.shape[1:] != (28, 28):
-            raise ValueError(f"{folder / fname}: expected 28x28 images, got shape {a.shape}")
+            raise ValueError(
+                f"{caller}: {folder / fname}: expected 28x28 images, got shape {a.shape}"
+            )
         if not is_images and a.size and a.max() > 9:
-            raise ValueError(f"{folder / fname}: expected labels 0..9, found {a.max()}")
+            raise ValueError(f"{caller}: {folder / fname}: expected labels 0..9, found {a.max()}")
         arrays[key] = a.reshape(len(a), -1) if is_images else a
     for x, t in (("x_train", "t_train"), ("x_test", "t_test")):
         if len(arrays[x]) != len(arrays[t]):
             raise ValueError(
-                f"{folder}: {len(arrays[x])} images in {x} but {len(arrays[t])} labels in {t}"
+                f"{caller}: {folder}: {len(arrays[x])} images in {x} but {len(arrays[t])} "
+                f"labels in {t}"
             )
     return arrays

@@ -202,7 +202,7 @@ def load_arrays(
         (3, 7) float64; ..."``.
     """
     path = os.fspath(path)
-    f = _open_regular(path, owner)
+    f = _open_regular(path, owner, max_bytes)
     try:
         with f:
             if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:  # np.save wrote one bare array
@@ -232,16 +232,34 @@ def _unreadable(owner, path, err):
     )
 
 
-def _open_regular(path, owner):
-    """Open ``path`` for reading if it is a regular file; never block on a FIFO."""
-    mode = os.stat(path).st_mode  # FileNotFoundError as usual
+def _open_regular(path, owner, max_bytes=None):
+    """Open ``path`` for reading if it is a regular file; never block on a FIFO.
+
+    A missing or unreadable file raises ``FileNotFoundError``/``PermissionError``
+    naming ``owner``; a file larger than ``max_bytes`` (plus 1 MiB of room for the
+    archive's own records) raises ``ValueError``.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise _renamed(err, f"{owner}: cannot read {path} ({err.strerror or err})") from None
+    mode = info.st_mode
     if not stat.S_ISREG(mode):
         raise ValueError(
-            f"{owner}: {path} is not a regular file (it is {_kind(mode)}); "
-            "expected an .npz file written by save"
+            f"{owner}: {path} is not a regular file (it is {_kind(mode)}); expected a file "
+            "written by the framework (a FIFO or device would block or never end)"
+        )
+    if max_bytes is not None and info.st_size > max_bytes + (1 << 20):
+        raise ValueError(
+            f"{owner}: {path} is {info.st_size} bytes, more than max_bytes={max_bytes}; "
+            "pass a larger max_bytes if you trust this file"
         )
     # O_NONBLOCK: should a FIFO replace the file after the check, open() still returns
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise _renamed(err, f"{owner}: cannot read {path} ({err.strerror or err})") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

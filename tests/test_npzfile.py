@@ -61,8 +61,17 @@ def test_bare_npy_and_pickled_objects_are_refused(tmp_path):
 
 
 def test_missing_file_is_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"Owner\.load: cannot read .*nope\.npz \(No such"):
         npzfile.load_arrays(tmp_path / "nope.npz", "Owner.load")
+
+
+def test_a_file_larger_than_max_bytes_is_refused_before_it_is_opened(tmp_path, monkeypatch):
+    path = tmp_path / "big.npz"
+    npzfile.save_arrays(path, {"a": np.zeros(300_000)})  # 2.4 MB
+    with pytest.raises(
+        ValueError, match=r"Owner\.load: .*big\.npz is \d+ bytes, more than max_bytes=1000"
+    ):
+        npzfile.load_arrays(path, "Owner.load", max_bytes=1000)
 
 
 def test_mismatches_lists_every_difference():

@@ -431,23 +431,29 @@ def test_fifo_is_refused_without_blocking(tmp_path, loader):
     load, owner = LOADERS[loader]
     path = tmp_path / "w.npz"
     os.mkfifo(path)
+    err = _error_without_blocking(load, path)
+    assert isinstance(err, ValueError)
+    assert re.match(rf"{owner}: .*w\.npz is not a regular file \(it is a FIFO\)", str(err))
+
+
+def _error_without_blocking(load, fifo, seconds=5):
+    """Call ``load(fifo)`` in a thread; return its exception, fail if it blocks."""
     outcome = []
 
     def run():
         try:
-            load(path)
-        except Exception as err:  # noqa: BLE001 - checked below
+            load(fifo)
+        except Exception as err:  # noqa: BLE001 - the caller checks it
             outcome.append(err)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(5)
+    thread.join(seconds)
     if thread.is_alive():  # unblock it (a writer opens the FIFO), then fail
-        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-        pytest.fail(f"{loader} blocked on a FIFO")
-    (err,) = outcome
-    assert isinstance(err, ValueError)
-    assert re.match(rf"{owner}: .*w\.npz is not a regular file \(it is a FIFO\)", str(err))
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"{load} blocked on a FIFO")
+    assert outcome, "no error raised"
+    return outcome[0]
 
 
 class _Evil:
@@ -567,6 +573,57 @@ def _flat(model):
     params = {}
     model._flatten_params(params)
     return params.items()
+
+
+# ---------------------------------------------------------------- hostile IDX files
+
+
+def _gzip_member(raw_deflate, crc=0, size=0):
+    """A gzip file around a raw deflate stream (CRC and size as given: they may lie)."""
+    return (
+        b"\x1f\x8b\x08\x00" + bytes(4) + b"\x02\xff" + raw_deflate + struct.pack("<II", crc, size)
+    )
+
+
+def test_idx_header_declaring_too_much_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.gz"
+    with open(path, "wb") as f:
+        f.write(
+            _gzip_member(zlib.compress(bytes.fromhex("00000803 3b9aca00 0000001c 0000001c"))[2:-4])
+        )
+    err, peak = _peak_memory(lambda: read_idx(path, datasets.IMAGES_MAGIC))
+    assert isinstance(err, ValueError)
+    assert re.match(
+        r"read_idx: .*huge\.gz: header declares shape \(1000000000, 28, 28\) "
+        r"\(784000000000 bytes of data\), more than max_bytes=1073741824",
+        str(err),
+    ), str(err)
+    assert peak < 1_000_000
+
+
+def test_idx_gzip_bomb_is_read_no_further_than_its_header_declares(tmp_path):
+    header = bytes.fromhex("00000803 00000002 0000001c 0000001c")
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(_gzip_member(deflated_zeros(header, 1024, block=1 << 20)))  # 1 GiB
+    assert path.stat().st_size < 2_000_000
+    start = time.monotonic()
+    err, peak = _peak_memory(lambda: read_idx(path, datasets.IMAGES_MAGIC))
+    assert isinstance(err, ValueError)
+    assert re.match(
+        r"read_idx: .*bomb\.gz: header declares shape \(2, 28, 28\) \(1568 bytes of data\) "
+        r"but the file holds more than 1050144; it is truncated or corrupt",
+        str(err),
+    ), str(err)
+    assert peak < 20_000_000 and time.monotonic() - start < 5
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_idx_fifo_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "x.gz"
+    os.mkfifo(path)
+    err = _error_without_blocking(read_idx, path)
+    assert isinstance(err, ValueError)
+    assert re.match(r"read_idx: .*x\.gz is not a regular file \(it is a FIFO\)", str(err))
 
 
 # -------------------------------------------------------- random corruptions (hypothesis)
