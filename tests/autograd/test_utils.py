@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -213,6 +215,11 @@ def http_folder(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join()
+        # pooch's HTTP client may leave a closed socket to the garbage collector; collect it
+        # here, so its ResourceWarning cannot surface inside an unrelated later test.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.fixture
