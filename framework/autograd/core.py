@@ -52,6 +52,9 @@ def __getattr__(name):
         from . import arithmetic
 
         return getattr(arithmetic, name)
+    if name == "array_types":  # DeZero's tuple of the array classes a Variable may hold
+        cp = sys.modules.get("cupy")
+        return (np.ndarray,) if cp is None else (np.ndarray, cp.ndarray)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

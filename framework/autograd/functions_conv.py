@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..functions import col2im as _col2im_array
-from ..functions import conv_output_size
+from ..functions import conv_output_size, pair
 from ..functions import im2col as _im2col_array
 from .arithmetic import broadcast_to
 from .core import Function, Variable, as_variable
@@ -32,6 +32,7 @@ __all__ = [
     "col2im_array",
     "get_conv_outsize",
     "get_deconv_outsize",
+    "pair",
     "Conv2d",
     "Deconv2d",
     "Pooling",

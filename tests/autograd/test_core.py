@@ -397,3 +397,17 @@ def test_inputs_and_parameters_get_writable_gradients_of_their_own():
         p.grad.data *= 2.0  # what an optimizer hook (weight decay, clipping) does
     np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
     np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
+
+
+def test_dezeros_core_names_are_found_in_core():
+    """DeZero's core.py holds the arithmetic nodes too; ours live in ``arithmetic``."""
+    from framework.autograd import arithmetic, core
+
+    for name in ["Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "rdiv"]:
+        assert getattr(core, name) is getattr(arithmetic, name)
+    assert core.Neg is arithmetic.Neg and core.pow is arithmetic.pow
+    assert np.ndarray in core.array_types
+    core.setup_variable()  # again: harmless
+    assert float((Variable(np.array(3.0)) * 2 - 1).data) == 5.0
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        core.no_such_name  # noqa: B018
