@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import subprocess
+import sys
 import tarfile
 
 import numpy as np
@@ -12,6 +14,14 @@ import pytest
 from framework.autograd import datasets as D
 from framework.autograd import utils
 from framework.datasets import write_idx
+
+
+def test_importing_the_autograd_package_needs_only_numpy():
+    # DeZero's datasets.py imports matplotlib and its transforms.py Pillow at the top
+    heavy = ("matplotlib", "PIL", "pooch", "requests", "cupy", "torch", "graphviz")
+    code = f"import sys, framework.autograd\nprint([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 class Squares(D.Dataset):
