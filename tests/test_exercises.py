@@ -369,8 +369,8 @@ MISTAKES = [
      "return dout * (self.y - self.t) / batch_size", "return dout * (self.y - self.t)",
      r"divide by the batch size N"),
     ("ex04", "softmax_with_loss", "check_softmax_with_loss",
-     "return dout * (self.y - self.t) / batch_size", "return (self.y - self.t) / batch_size",
-     r"ignored dout"),
+     "return dout * (self.y - self.t) / batch_size",
+     "return (self.y - self.t) / batch_size / dout", r"backward\(\d\.\d+\): dx\[0, 0\]"),
     ("ex04", "softmax_with_loss", "check_softmax_with_loss",
      "/ x.shape[0]", "", r"the sum of the losses; the loss is the mean"),
     ("ex04", "softmax_with_loss", "check_softmax_with_loss",
@@ -440,6 +440,21 @@ def test_a_planted_mistake_gets_its_hint(notebook, cell, check, old, new, messag
     ns = run_notebook(notebook, _replace(notebook, cell, old, new))
     with check_fails(message):
         grade(notebook, check, ns, hidden=False)
+
+
+def test_the_books_backward_without_dout_passes_with_a_note(capsys):
+    ns = run_notebook(
+        "ex04",
+        _replace(
+            "ex04",
+            "softmax_with_loss",
+            "return dout * (self.y - self.t) / batch_size",
+            "return (self.y - self.t) / batch_size",
+        ),
+    )
+    grade("ex04", "check_softmax_with_loss", ns)
+    out = capsys.readouterr().out
+    assert "ignores dout, as the book's does" in out and "checks passed" in out
 
 
 def test_numpy_not_imported_is_named():
