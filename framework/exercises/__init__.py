@@ -16,9 +16,12 @@ reloading runs this file again, which drops and re-imports every checker module,
 so a notebook that replaced a checker or patched a helper gets the originals back.
 It also verifies that the package is the installed one.
 
-Modules, one per part of the books: ``ch5`` (layers and backpropagation), ``ch7``
-(convolution), ``dezero`` (autograd).  ``CheckFailed`` is an ``AssertionError``, so
-nbgrader counts a failing check cell as a failed test.
+Modules, one per part of the books: ``ch2_4`` (perceptrons, forward pass, numerical
+gradients, the training loop), ``ch5`` (layers and backpropagation), ``ch6``
+(optimizers, initial weights, Dropout, BatchNormalization), ``ch7`` (convolution and
+pooling), ``dezero`` (book 3: Variable and Function, composed functions, a Model).
+``CheckFailed`` is an ``AssertionError``, so nbgrader counts a failing check cell as a
+failed test.
 """
 
 from __future__ import annotations
@@ -31,8 +34,17 @@ _RELOADED = "CheckFailed" in globals()  # True when a check cell reloads the pac
 for _name in [n for n in _sys.modules if n.startswith(__name__ + ".")]:
     del _sys.modules[_name]
 
-from . import _core, ch5, ch7, dezero  # noqa: E402, F401 (modules, by name)
+from . import _core, ch2_4, ch5, ch6, ch7, dezero  # noqa: E402, F401
 from ._core import CheckFailed  # noqa: E402
+from .ch2_4 import (  # noqa: E402
+    check_forward_3layer,
+    check_gates,
+    check_gradient_descent,
+    check_numerical_diff,
+    check_numerical_gradient,
+    check_training_loop,
+    check_xor,
+)
 from .ch5 import (  # noqa: E402
     check_add_layer,
     check_affine,
@@ -42,11 +54,36 @@ from .ch5 import (  # noqa: E402
     check_sigmoid,
     check_softmax_with_loss,
 )
-from .ch7 import check_convolution, check_convolution_backward  # noqa: E402
-from .dezero import check_composed_activation  # noqa: E402
+from .ch6 import (  # noqa: E402
+    check_adagrad,
+    check_adam,
+    check_batchnorm_backward,
+    check_dropout,
+    check_init_std,
+    check_momentum,
+    check_sgd,
+)
+from .ch7 import (  # noqa: E402
+    check_convolution,
+    check_convolution_backward,
+    check_pooling,
+    check_pooling_backward,
+)
+from .dezero import (  # noqa: E402
+    check_composed_activation,
+    check_spiral_model,
+    check_variable_function,
+)
 
 __all__ = [
     "CheckFailed",
+    "check_gates",
+    "check_xor",
+    "check_forward_3layer",
+    "check_numerical_diff",
+    "check_numerical_gradient",
+    "check_gradient_descent",
+    "check_training_loop",
     "check_mul_layer",
     "check_add_layer",
     "check_shopping",
@@ -55,8 +92,19 @@ __all__ = [
     "check_affine",
     "check_softmax_with_loss",
     "check_composed_activation",
+    "check_sgd",
+    "check_momentum",
+    "check_adagrad",
+    "check_adam",
+    "check_init_std",
+    "check_dropout",
+    "check_batchnorm_backward",
     "check_convolution",
     "check_convolution_backward",
+    "check_pooling",
+    "check_pooling_backward",
+    "check_variable_function",
+    "check_spiral_model",
 ]
 
 if _RELOADED:  # a graded cell: make sure these are the installed checkers

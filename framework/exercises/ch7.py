@@ -16,13 +16,19 @@ from ._core import (
     expect_close,
     expect_shape,
     expect_unchanged,
+    matches,
     numerical_gradient,
     passed,
     require_own,
     rng,
 )
 
-__all__ = ["check_convolution", "check_convolution_backward"]
+__all__ = [
+    "check_convolution",
+    "check_convolution_backward",
+    "check_pooling",
+    "check_pooling_backward",
+]
 
 HANDED_OUT = ("functions.py", "backend.py")
 
@@ -94,3 +100,71 @@ def check_convolution_backward(Convolution) -> None:
         expect_close(what, "self.dW", dW, grads[1], "dW comes from col and dout", 1e-5)
         expect_close(what, "self.db", db, grads[2], "sum dout over N, out_h and out_w", 1e-5)
     passed("Convolution.backward", 18)
+
+
+def _max_pool(x, ph, pw, stride):
+    N, C, H, W = x.shape
+    oh, ow = (H - ph) // stride + 1, (W - pw) // stride + 1
+    out = np.empty((N, C, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
+            out[:, :, i, j] = window.max(axis=(2, 3))
+    return out
+
+
+def _distinct(gen, shape):
+    """Values at least 0.01 apart, so the maximum of a window is never a tie."""
+    n = int(np.prod(shape))
+    return gen.permutation(n).reshape(shape) * 0.01 + gen.uniform(-0.001, 0.001, shape)
+
+
+def check_pooling(Pooling) -> None:
+    """Check a max Pooling's forward, for windows that do and do not overlap."""
+    require_own(Pooling, "Pooling")
+    c, gen = Checker(allowed=HANDED_OUT), rng()
+    for ph, stride in ((2, 2), (3, 1)):
+        what = f"Pooling.forward ({ph}x{ph}, stride={stride})"
+        x = _distinct(gen, (2, 3, 6, 6))
+        x0 = x.copy()
+        layer = c.new("Pooling", Pooling, ph, ph, stride)
+        got = c.call(what, layer.forward, x)
+        want = _max_pool(x0, ph, ph, stride)
+        expect_unchanged(what, "x", x, x0)
+        expect_shape(what, "out", got, want.shape, "(N, C, out_h, out_w)")
+        if matches(got, _mean_pool(x0, ph, stride)):
+            raise CheckFailed(f"{what} took the mean of each window; max pooling takes the max")
+        expect_close(what, "out", got, want, "the maximum of each window, channel by channel")
+    passed("Pooling.forward", 6)
+
+
+def _mean_pool(x, p, stride):
+    N, C, H, W = x.shape
+    oh, ow = (H - p) // stride + 1, (W - p) // stride + 1
+    return np.array(
+        [
+            [x[:, :, i * stride : i * stride + p, j * stride : j * stride + p].mean(axis=(2, 3))
+             for j in range(ow)]
+            for i in range(oh)
+        ]
+    ).transpose(2, 3, 0, 1)  # fmt: skip
+
+
+def check_pooling_backward(Pooling) -> None:
+    """Check a max Pooling's backward: dout goes to the maximum of each window, and adds up."""
+    require_own(Pooling, "Pooling")
+    c, gen = Checker(allowed=HANDED_OUT), rng()
+    for ph, stride in ((2, 2), (3, 1)):
+        what = f"Pooling.backward ({ph}x{ph}, stride={stride})"
+        x = _distinct(gen, (2, 2, 6, 6))
+        layer = c.new("Pooling", Pooling, ph, ph, stride)
+        out = c.call("Pooling.forward", layer.forward, x.copy())
+        g = gen.standard_normal(np.shape(out))
+        g0 = g.copy()
+        dx = c.call(what, layer.backward, g)
+        expect_unchanged(what, "dout", g, g0)
+        expect_shape(what, "dx", dx, x.shape, "the input x")
+        num = numerical_gradient(lambda: float((g0 * _max_pool(x, ph, ph, stride)).sum()), x)  # noqa: B023
+        hint = "each dout goes to the place of its window's maximum; overlapping windows add up"
+        expect_close(what, "dx", dx, num, hint, rtol=1e-5, atol=1e-7)
+    passed("Pooling.backward", 6)

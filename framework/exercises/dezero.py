@@ -8,18 +8,23 @@ the point), but not the library's ready-made activations in ``composed.py``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._core import (
     Checker,
     CheckFailed,
+    as_array,
     expect_close,
+    expect_shape,
     expect_unchanged,
+    matches,
     numerical_gradient,
     passed,
     require_own,
     rng,
 )
 
-__all__ = ["check_composed_activation"]
+__all__ = ["check_composed_activation", "check_variable_function", "check_spiral_model"]
 
 AUTOGRAD = ("autograd/core.py", "autograd/arithmetic.py", "autograd/functions", "backend.py")
 AUTOGRAD += ("autograd/utils.py", "autograd/config.py", "functions.py")
@@ -54,3 +59,118 @@ def check_composed_activation(fn, reference, name: str | None = None) -> None:
     num = numerical_gradient(lambda: float((g * reference(a)).sum()), a)
     expect_close(f"backward through {name}", "x.grad", x.grad.data, num, rtol=1e-5)
     passed(name, 4)
+
+
+# -- stage 1-2: Variable and Function ----------------------------------------------------
+
+
+def _grad(var):
+    grad = getattr(var, "grad", None)
+    return None if grad is None else getattr(grad, "data", grad)
+
+
+def check_variable_function(Variable, Square, Add) -> None:
+    """Check a Variable and Function pair: the chain, accumulation, and generation order.
+
+    ``Square`` and ``Add`` are the notebook's subclasses of the learner's ``Function``.
+    """
+    for name, obj in (("Variable", Variable), ("Square", Square), ("Add", Add)):
+        require_own(obj, name)
+    c, gen = Checker(allowed=("exercises/dezero.py",)), rng()  # its graphs are lambdas here
+    value = float(np.round(gen.uniform(1.5, 3.0), 2))
+
+    def build(what, fn):
+        x = c.new("Variable", Variable, np.array(value))
+        y = c.call(what, fn, x)
+        c.call(f"{what}: y.backward()", y.backward)
+        got = _grad(x)
+        if got is None:
+            raise CheckFailed(
+                f"{what}: after y.backward(), x.grad is None: backward must walk from y to "
+                "the functions that made it (y.creator) and on to their inputs"
+            )
+        return x, y, float(as_array(what, "x.grad", got))
+
+    what = f"y = square(x) at x = {value}"
+    x, y, got = build(what, lambda x: Square()(x))
+    if getattr(x, "generation", None) != 0 or getattr(y, "generation", None) != 1:
+        raise CheckFailed(
+            f"{what}: x.generation is {getattr(x, 'generation', None)} and y.generation "
+            f"{getattr(y, 'generation', None)}; a new Variable is generation 0, and a "
+            "function's outputs are one generation after its latest input"
+        )
+    if got == 1.0:
+        raise CheckFailed(f"{what}: x.grad is 1: the gradient did not go through square")
+    expect_close(what, "x.grad", got, 2 * value)
+    what = f"y = add(x, x) at x = {value}"
+    _, _, got = build(what, lambda x: Add()(x, x))
+    if got == 1.0:
+        raise CheckFailed(
+            f"{what}: x.grad is 1 but should be 2: x is used twice, and the second gradient "
+            "overwrote the first; add it to x.grad when x.grad is already set"
+        )
+    expect_close(what, "x.grad", got, 2.0)
+    what = f"a = square(x); y = add(square(a), square(a)) at x = {value}"
+
+    def diamond(x):
+        a = Square()(x)
+        return Add()(Square()(a), Square()(a))
+
+    _, _, got = build(what, diamond)
+    if not matches(got, 8 * value**3):
+        raise CheckFailed(
+            f"{what}: x.grad is {got:.6g} but should be {8 * value**3:.6g}: a's creator "
+            "ran before both gradients reached a; take the functions in order of "
+            "generation, the latest first, and each only once"
+        )
+    passed("Variable and Function", 6)
+
+
+# -- stage 4: a Model trained on the spiral data set ----------------------------------------
+
+LAYERS = AUTOGRAD + ("autograd/layers.py",)
+
+
+def spiral(gen, per_class=100, classes=3):
+    """Draw the spiral data set of DeZero (and CS231n): 3 arms of 100 points each."""
+    n = per_class * classes
+    x, t = np.zeros((n, 2)), np.zeros(n, dtype=int)
+    for j in range(classes):
+        r = np.arange(per_class) / per_class
+        theta = j * 4.0 + 4.0 * r + gen.standard_normal(per_class) * 0.2
+        x[j * per_class : (j + 1) * per_class] = np.c_[r * np.sin(theta), r * np.cos(theta)]
+        t[j * per_class : (j + 1) * per_class] = j
+    return x, t
+
+
+def check_spiral_model(TwoLayerNet, train) -> None:
+    """Check a Model subclass with two Linear layers, and a loop that trains it on the spiral."""
+    from ..autograd import Variable
+    from ..autograd.layers import Layer
+    from ..autograd.models import Model
+
+    require_own(TwoLayerNet, "TwoLayerNet", bases=(Model, Layer))
+    require_own(train, "train", kind="function")
+    c, gen = Checker(allowed=LAYERS), rng()
+    model = c.new("TwoLayerNet", TwoLayerNet, 10, 3)
+    x, t = spiral(gen)
+    y = c.call("TwoLayerNet.forward", model, x[:5])
+    if not isinstance(y, Variable):
+        raise CheckFailed(f"model(x) returned {type(y).__name__}; a Model returns a Variable")
+    expect_shape("model(x[:5])", "y", y.data, (5, 3), "(N, out_size)")
+    params = list(c.call("model.params", model.params))
+    if len(params) != 4:
+        raise CheckFailed(
+            f"model.params() gave {len(params)} parameters; two Linear layers have 4 (W and b "
+            "each): assign the layers as attributes (self.l1 = L.Linear(...))"
+        )
+    c.call("train", train, model, x, t, max_epoch=150, batch_size=30, lr=1.0)
+    scores = np.asarray(c.call("model(x)", model, x).data)
+    accuracy = float((scores.argmax(axis=1) == t).mean())
+    if accuracy < 0.75:
+        raise CheckFailed(
+            f"after train, the model classifies {accuracy:.0%} of the spiral correctly; "
+            "expected at least 75%: in each step call model.cleargrads(), loss.backward(), "
+            "then p.data -= lr * p.grad.data for every parameter"
+        )
+    passed("TwoLayerNet and train", 4)
