@@ -84,9 +84,10 @@ class Optimizer:
         for key, param, grad in triples:
             if id(param) not in frozen:
                 self.update_one(key, param, grad)
-        for key, param, _ in triples:
-            if key in numbers:
-                params[key] = param[()]  # a NumPy scalar, as the book's -= leaves it
+        if numbers:
+            for key, param, _ in triples:
+                if key in numbers:
+                    params[key] = param[()]  # a NumPy scalar, as the book's -= leaves it
 
     def _model_triples(self) -> list:
         """(key, array, gradient) of every Parameter of the set-up model that has a grad."""

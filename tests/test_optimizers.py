@@ -359,6 +359,54 @@ def test_sgd_walks_the_books_path_on_scalars():
     assert abs(params["x"]) < 7.0  # it did move
 
 
+def plain_paths(name, lr, steps=30):
+    """The book's optimizer_compare_naive.py walk from (-7, 2), in plain Python floats."""
+    x, y = -7.0, 2.0
+    state = {"v": [0.0, 0.0], "h": [0.0, 0.0], "m": [0.0, 0.0], "t": 0}
+    path = []
+    for _ in range(steps):
+        path.append((x, y))
+        p, g = [x, y], list(df(x, y))
+        state["t"] += 1
+        lr_t = lr * math.sqrt(1 - 0.999 ** state["t"]) / (1 - 0.9 ** state["t"])
+        for i in range(2):
+            if name == "SGD":
+                p[i] -= lr * g[i]
+            elif name == "Momentum":
+                state["v"][i] = 0.9 * state["v"][i] - lr * g[i]
+                p[i] += state["v"][i]
+            elif name == "AdaGrad":
+                state["h"][i] += g[i] * g[i]
+                p[i] -= lr * g[i] / (math.sqrt(state["h"][i]) + 1e-7)
+            else:  # Adam
+                state["m"][i] += 0.1 * (g[i] - state["m"][i])
+                state["h"][i] += 0.001 * (g[i] ** 2 - state["h"][i])
+                p[i] -= lr_t * state["m"][i] / (math.sqrt(state["h"][i]) + 1e-7)
+        x, y = p
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "lr"),
+    [
+        ("SGD", SGD, 0.95),
+        ("Momentum", Momentum, 0.1),
+        ("AdaGrad", AdaGrad, 1.5),
+        ("Adam", Adam, 0.3),
+    ],
+)
+def test_the_books_optimizer_comparison_on_a_dict_of_floats(name, cls, lr):
+    params, grads = {"x": -7.0, "y": 2.0}, {}
+    opt = cls(lr=lr)
+    path = []
+    for _ in range(30):
+        path.append((params["x"], params["y"]))
+        grads["x"], grads["y"] = df(params["x"], params["y"])
+        opt.update(params, grads)
+    np.testing.assert_allclose(path, plain_paths(name, lr), rtol=1e-12, atol=1e-12)
+    assert abs(path[-1][0]) < 7.0  # every optimizer moved towards the minimum at (0, 0)
+
+
 def test_zero_d_array_params_change_in_place():
     p = np.array(3.0)
     params = {"p": p}
