@@ -11,6 +11,7 @@ There is no ``backward`` to write: a layer's forward builds a graph, and
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -23,6 +24,14 @@ from .functions_tensor import linear
 from .functions_train import batch_norm, embed_id
 
 __all__ = ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"]
+
+
+def _weak(obj):
+    """Return a weak reference to ``obj`` (a plain getter for ints, which allow none)."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return lambda: obj
 
 
 class Layer:
@@ -45,7 +54,16 @@ class Layer:
         super().__setattr__(name, value)
 
     def __call__(self, *inputs):
-        return self.forward(*inputs)
+        """Run ``forward``; keep weak references to the inputs and outputs, as DeZero does.
+
+        ``layer.outputs[0]()`` is then the last output while it is alive (DeZero's
+        Grad-CAM example reads a convolution's output this way).
+        """
+        outputs = self.forward(*inputs)
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        self.inputs = [_weak(x) for x in inputs]
+        self.outputs = [_weak(y) for y in outs]
+        return outputs
 
     def forward(self, *inputs):
         """Compute the output Variable(s) from the inputs (subclasses write this)."""

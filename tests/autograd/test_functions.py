@@ -232,7 +232,22 @@ def test_backward_matches_numerical_gradient(name, rng):
 
 
 @pytest.mark.parametrize(
-    "name", ["exp", "tanh", "sigmoid", "relu", "softmax", "log_softmax", "linear", "conv2d"]
+    "name",
+    [
+        "exp",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "leaky_relu",
+        "softmax",
+        "log_softmax",
+        "average",
+        "linear",
+        "linear_simple",
+        "embed_id",
+        "mean_squared_error_simple",
+        "conv2d",
+    ],
 )
 def test_float32_stays_float32(name, rng):
     fn, make, wrt = CASES[name]

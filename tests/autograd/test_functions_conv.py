@@ -162,3 +162,15 @@ def test_bad_windows_and_deconv_outsize_are_named():
         F.deconv2d(np.zeros((1, 2, 3, 3)), np.zeros((3, 1, 3, 3)))
     with pytest.raises(ValueError, match=r"deconv2d: outsize \(9, 9\) does not give back"):
         F.deconv2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3)), stride=2, pad=1, outsize=9)
+
+
+FLOAT32_CASES = ["conv2d_simple", "deconv2d", "pooling_stride_2_1", "im2col_pairs"]
+
+
+@pytest.mark.parametrize("name", FLOAT32_CASES)
+def test_float32_stays_float32(name, rng):
+    fn, _, make = CASES[name]
+    arrays = [a.astype(np.float32) for a in make(rng)]
+    y, grads = backprop(fn, *arrays)
+    assert y.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads)

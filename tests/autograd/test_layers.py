@@ -402,3 +402,19 @@ def test_batchnorm_layer_infers_sizes_and_switches_mode(rng):
 def test_batchnorm_trains_on_a_batch_of_one():
     y = BatchNorm()(np.array([[1.0, -2.0]]))
     assert np.isfinite(y.data).all()
+
+
+def test_a_layer_keeps_weak_references_to_its_last_inputs_and_outputs(rng):
+    """DeZero's Grad-CAM example reads ``model.conv5_3.outputs[0]()``."""
+    import gc
+
+    conv = Conv2d(2, kernel_size=3, pad=1, rng=rng)
+    x = Variable(rng.standard_normal((1, 1, 4, 4)))
+    y = conv(x)
+    assert conv.outputs[0]() is y and conv.inputs[0]() is x
+    assert list(_names(conv)) == ["W", "b"]  # the references are not parameters
+    del y
+    gc.collect()
+    assert conv.outputs[0]() is None  # weak: the layer keeps no graph alive
+    emb = EmbedID(3, 2, rng=rng)
+    assert emb(1).shape == (2,) and emb.inputs[0]() == 1  # an int has no weak reference
