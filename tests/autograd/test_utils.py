@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,7 +241,7 @@ def test_get_file_downloads_once_with_a_checksum(http_folder, cache):
 
     path = utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}")
     assert path == str(cache / "data.bin")
-    assert open(path, "rb").read() == payload
+    assert Path(path).read_bytes() == payload
 
     (www / "data.bin").unlink()  # a second call must come from the cache
     assert utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}") == path
@@ -253,7 +254,7 @@ def test_get_file_takes_dezeros_file_name(http_folder, cache):
     (www / "input.txt").write_text("to be or not to be")
     path = utils.get_file(url + "input.txt", "shakespear.txt")
     assert path == str(cache / "shakespear.txt")
-    assert open(path).read() == "to be or not to be"
+    assert Path(path).read_text() == "to be or not to be"
 
 
 def test_get_file_refuses_a_corrupt_download_and_keeps_nothing(http_folder, cache):
