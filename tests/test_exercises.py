@@ -431,6 +431,17 @@ MISTAKES = [
      ("self.layers = [L.Linear(hidden_size), L.Linear(out_size)]",
       "y = F.sigmoid(self.layers[0](x))\n        y = self.layers[1](y)"),
      r"model.params\(\) gave 0 parameters"),
+    ("ex17", "newton", "check_newton", "gx = x.grad\n        x.cleargrad()", "gx = x.grad",
+     r"came out as f' \+ f''.*clear x's gradient"),
+    ("ex18", "random_flip", "check_random_flip", "[..., ::-1]", "[..., ::-1, :]",
+     r"upside down"),
+    ("ex18", "random_flip", "check_random_flip", "< 0.5", "< 2", r"flipped 100% of the images"),
+    ("ex18", "random_crop", "check_random_crop", "out = np.empty_like(x)",
+     "out = np.empty_like(padded)\n    return padded", r"returned the padded images"),
+    ("ex19", "simple_rnn", "check_simple_rnn", "h_new = F.tanh(self.x2h(x) + self.h2h(self.h))",
+     "h_new = F.tanh(self.x2h(x))", r"ignored the hidden state"),
+    ("ex19", "simple_rnn", "check_simple_rnn", "L.Linear(hidden_size, nobias=True)",
+     "L.Linear(hidden_size)", r"h2h has a bias"),
 ]  # fmt: skip
 
 
