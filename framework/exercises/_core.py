@@ -106,8 +106,7 @@ def _numpy_own(value) -> bool:
 
 def _numpy_replaced(module, prefix: str) -> str | None:
     """Name the first public function of a NumPy module that is not NumPy's own, or None."""
-    for name in dir(module):
-        value = getattr(module, name, None)
+    for name, value in list(vars(module).items()):  # not dir(): that imports lazy modules
         if name.startswith("_") or isinstance(value, (type, types.ModuleType)):
             continue
         if callable(value) and not _numpy_own(value):
