@@ -251,6 +251,32 @@ def test_the_checker_says_what_the_cheat_did(cheat, message):
         grade("ex02", "check_relu", ns, hidden=False)
 
 
+def test_the_librarys_answer_stays_forbidden_where_its_package_is_handed_out():
+    """Exercise 16 hands out framework.autograd, but not its MLP."""
+    cheat = _replace(
+        "ex16",
+        "spiral_model",
+        ("self.l1 = L.Linear(hidden_size)\n        self.l2 = L.Linear(out_size)",
+         "y = F.sigmoid(self.l1(x))\n        y = self.l2(y)\n        return y"),
+        ("from framework.autograd.models import MLP\n\n"
+         "        self.mlp = MLP((hidden_size, out_size))", "return self.mlp(x)"),
+    )  # fmt: skip
+    ns = run_notebook("ex16", cheat)
+    with check_fails(r"called the library's framework.autograd.models.MLP"):
+        grade("ex16", "check_spiral_model", ns, hidden=False)
+
+
+def test_the_checkers_own_helpers_are_forbidden():
+    source = CORRECT_RELU.replace(
+        "        dx = dout.copy()",
+        "        from framework.exercises import ch6\n\n"
+        "        ch6._optimizer_hint('SGD', 1)\n        dx = dout.copy()",
+    )
+    ns = run_notebook("ex02", {"relu": source})
+    with check_fails(r"called the library's framework.exercises.ch6._optimizer_hint"):
+        grade("ex02", "check_relu", ns, hidden=False)
+
+
 def test_a_copy_of_the_package_on_sys_path_is_refused(tmp_path, monkeypatch):
     """A student copies the package, makes a checker always pass, and imports the copy."""
     import framework

@@ -32,8 +32,9 @@ __all__ = [
     "check_simple_rnn",
 ]
 
-AUTOGRAD = ("autograd/core.py", "autograd/arithmetic.py", "autograd/functions", "backend.py")
-AUTOGRAD += ("autograd/utils.py", "autograd/config.py", "functions.py")
+# The autograd package is handed out (with what it builds on); the library's own
+# answers to an exercise stay forbidden.
+AUTOGRAD = ("autograd/", "backend.py", "functions.py", "initializers.py")
 
 
 def check_composed_activation(fn, reference, name: str | None = None) -> None:
@@ -42,7 +43,7 @@ def check_composed_activation(fn, reference, name: str | None = None) -> None:
 
     name = name or getattr(fn, "__name__", "the activation")
     require_own(fn, name, kind="function")
-    c, gen = Checker(allowed=AUTOGRAD), rng()
+    c, gen = Checker(allowed=AUTOGRAD, denied=(("autograd/composed.py", ""),)), rng()
     x = Variable(gen.uniform(-3, 3, (2, 3)))
     x0 = x.data.copy()
     y = c.call(name, fn, x)
@@ -134,8 +135,6 @@ def check_variable_function(Variable, Square, Add) -> None:
 
 # -- stage 4: a Model trained on the spiral data set ----------------------------------------
 
-LAYERS = AUTOGRAD + ("autograd/layers.py",)
-
 
 def spiral(gen, per_class=100, classes=3):
     """Draw the spiral data set of DeZero (and CS231n): 3 arms of 100 points each."""
@@ -157,7 +156,8 @@ def check_spiral_model(TwoLayerNet, train) -> None:
 
     require_own(TwoLayerNet, "TwoLayerNet", bases=(Model, Layer))
     require_own(train, "train", kind="function")
-    c, gen = Checker(allowed=LAYERS), rng()
+    denied = (("autograd/models.py", "MLP"), ("autograd/optimizers.py", ""), ("trainer.py", ""))
+    c, gen = Checker(allowed=AUTOGRAD, denied=denied), rng()
     model = c.new("TwoLayerNet", TwoLayerNet, 10, 3)
     x, t = spiral(gen)
     y = c.call("TwoLayerNet.forward", model, x[:5])
@@ -235,7 +235,8 @@ def check_simple_rnn(SimpleRNN) -> None:
     from ..autograd.models import Model
 
     require_own(SimpleRNN, "SimpleRNN", bases=(Model, Layer))
-    c, gen = Checker(allowed=LAYERS), rng()
+    denied = tuple(("autograd/", name) for name in ("RNN", "LSTM", "SimpleRNN", "BetterRNN"))
+    c, gen = Checker(allowed=AUTOGRAD, denied=denied), rng()
     model = c.new("SimpleRNN", SimpleRNN, 4, 2)
     xs = gen.standard_normal((5, 1, 3))
     c.call("model.reset_state", model.reset_state)
