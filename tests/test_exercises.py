@@ -237,6 +237,7 @@ def test_every_cheat_fails_the_graded_cell(cheat, capsys):
         ("borrow the library's code", r"takes its code from framework.layers.basic.Relu"),
         ("replace the checker with a lambda", r"Relu.backward let dout through where x <= 0"),
         ("patch framework.exercises", r"Relu.backward let dout through where x <= 0"),
+        ("replace the module in sys.modules", r"Relu.backward let dout through where x <= 0"),
         ("monkeypatch numpy", r"tampering detected.*np.allclose is not NumPy's own"),
         ("patch numpy while the check runs", r"tampering.*while Relu.backward ran.*array_equal"),
         ("switch off the watch", r"tampering.*changed the profiler"),
