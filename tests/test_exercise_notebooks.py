@@ -56,8 +56,8 @@ def _check_cells(nb):
 # -- how the notebooks are stored ----------------------------------------------------
 
 
-def test_there_are_at_least_six_graded_exercises():
-    assert len(NOTEBOOKS) >= 6
+def test_there_are_at_least_sixteen_graded_exercises():
+    assert len(NOTEBOOKS) >= 16
     points = [sum(_nbgrader(c)["points"] for c in _check_cells(_read(p))) for p in NOTEBOOKS]
     assert all(p > 0 for p in points), dict(zip(IDS, points, strict=True))
 
@@ -101,6 +101,19 @@ def test_nbgrader_metadata_is_valid(path):
         # the checker is loaded afresh from disk, and hidden tests recheck the numbers
         assert "importlib.reload(framework.exercises).check_" in text, text
         assert text.count("### BEGIN HIDDEN TESTS") == text.count("### END HIDDEN TESTS") == 1
+
+
+def test_the_readme_lists_every_exercise_with_its_points():
+    readme = (EXERCISES / "README.md").read_text(encoding="utf-8")
+    total = 0
+    for path in NOTEBOOKS:
+        row = next((line for line in readme.splitlines() if f"`{path.stem}`" in line), None)
+        assert row, f"notebooks/exercises/README.md has no row for {path.stem}"
+        for cell in _check_cells(_read(path)):
+            for name in re.findall(r"\b(check_\w+)\(", _source(cell)):
+                assert f"`{name}`" in row, (path.stem, name)
+            total += _nbgrader(cell)["points"]
+    assert f"{total} points in all" in readme
 
 
 def test_every_checker_is_used_by_an_exercise():

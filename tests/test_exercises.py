@@ -237,6 +237,7 @@ def test_every_cheat_fails_the_graded_cell(cheat, capsys):
         ("borrow the library's code", r"takes its code from framework.layers.basic.Relu"),
         ("replace the checker with a lambda", r"Relu.backward let dout through where x <= 0"),
         ("patch framework.exercises", r"Relu.backward let dout through where x <= 0"),
+        ("replace the module in sys.modules", r"Relu.backward let dout through where x <= 0"),
         ("monkeypatch numpy", r"tampering detected.*np.allclose is not NumPy's own"),
         ("patch numpy while the check runs", r"tampering.*while Relu.backward ran.*array_equal"),
         ("switch off the watch", r"tampering.*changed the profiler"),
@@ -248,6 +249,32 @@ def test_every_cheat_fails_the_graded_cell(cheat, capsys):
 def test_the_checker_says_what_the_cheat_did(cheat, message):
     ns = run_notebook("ex02", {"relu": CHEATS[cheat]})
     with check_fails(message):
+        grade("ex02", "check_relu", ns, hidden=False)
+
+
+def test_the_librarys_answer_stays_forbidden_where_its_package_is_handed_out():
+    """Exercise 16 hands out framework.autograd, but not its MLP."""
+    cheat = _replace(
+        "ex16",
+        "spiral_model",
+        ("self.l1 = L.Linear(hidden_size)\n        self.l2 = L.Linear(out_size)",
+         "y = F.sigmoid(self.l1(x))\n        y = self.l2(y)\n        return y"),
+        ("from framework.autograd.models import MLP\n\n"
+         "        self.mlp = MLP((hidden_size, out_size))", "return self.mlp(x)"),
+    )  # fmt: skip
+    ns = run_notebook("ex16", cheat)
+    with check_fails(r"called the library's framework.autograd.models.MLP"):
+        grade("ex16", "check_spiral_model", ns, hidden=False)
+
+
+def test_the_checkers_own_helpers_are_forbidden():
+    source = CORRECT_RELU.replace(
+        "        dx = dout.copy()",
+        "        from framework.exercises import ch6\n\n"
+        "        ch6._optimizer_hint('SGD', 1)\n        dx = dout.copy()",
+    )
+    ns = run_notebook("ex02", {"relu": source})
+    with check_fails(r"called the library's framework.exercises.ch6._optimizer_hint"):
         grade("ex02", "check_relu", ns, hidden=False)
 
 
@@ -431,6 +458,17 @@ MISTAKES = [
      ("self.layers = [L.Linear(hidden_size), L.Linear(out_size)]",
       "y = F.sigmoid(self.layers[0](x))\n        y = self.layers[1](y)"),
      r"model.params\(\) gave 0 parameters"),
+    ("ex17", "newton", "check_newton", "gx = x.grad\n        x.cleargrad()", "gx = x.grad",
+     r"came out as f' \+ f''.*clear x's gradient"),
+    ("ex18", "random_flip", "check_random_flip", "[..., ::-1]", "[..., ::-1, :]",
+     r"upside down"),
+    ("ex18", "random_flip", "check_random_flip", "< 0.5", "< 2", r"flipped 100% of the images"),
+    ("ex18", "random_crop", "check_random_crop", "out = np.empty_like(x)",
+     "out = np.empty_like(padded)\n    return padded", r"returned the padded images"),
+    ("ex19", "simple_rnn", "check_simple_rnn", "h_new = F.tanh(self.x2h(x) + self.h2h(self.h))",
+     "h_new = F.tanh(self.x2h(x))", r"ignored the hidden state"),
+    ("ex19", "simple_rnn", "check_simple_rnn", "L.Linear(hidden_size, nobias=True)",
+     "L.Linear(hidden_size)", r"h2h has a bias"),
 ]  # fmt: skip
 
 

@@ -85,6 +85,21 @@ SUBMISSIONS = {
         0,
         2,
     ),
+    "cheat_subclass": (
+        {"relu": "from framework.layers import Relu as R\n\n\nclass Relu(R):\n    pass"},
+        0,
+        2,
+    ),
+    "cheat_delegate": (
+        {
+            "relu": "from framework.layers import Relu as R\n\n\nclass Relu:\n"
+            "    def __init__(self):\n        self.r = R()\n\n    def forward(self, x):\n"
+            "        y = self.r.forward(x)\n        self.mask = self.r.mask\n        return y\n\n"
+            "    def backward(self, dout):\n        return self.r.backward(dout)"
+        },
+        0,
+        2,
+    ),
     "cheat_edit_check_cell": ({"relu": RELU_WRONG, "check_relu": "print('All passed')"}, 0, 2),
 }
 
@@ -188,3 +203,4 @@ def test_feedback_carries_the_hints(course):
     assert "comes from a library" in report("cheat_import")
     assert "tampering detected" in report("cheat_numpy")
     assert "let dout through where x &lt;= 0" in report("cheat_lambda")
+    assert "called the library" in report("cheat_delegate")

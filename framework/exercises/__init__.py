@@ -19,7 +19,8 @@ It also verifies that the package is the installed one.
 Modules, one per part of the books: ``ch2_4`` (perceptrons, forward pass, numerical
 gradients, the training loop), ``ch5`` (layers and backpropagation), ``ch6``
 (optimizers, initial weights, Dropout, BatchNormalization), ``ch7`` (convolution and
-pooling), ``dezero`` (book 3: Variable and Function, composed functions, a Model).
+pooling), ``ch8`` (data augmentation), ``dezero`` (book 3: Variable and Function,
+composed functions, Newton's method, a Model, a recurrent network).
 ``CheckFailed`` is an ``AssertionError``, so nbgrader counts a failing check cell as a
 failed test.
 """
@@ -34,7 +35,7 @@ _RELOADED = "CheckFailed" in globals()  # True when a check cell reloads the pac
 for _name in [n for n in _sys.modules if n.startswith(__name__ + ".")]:
     del _sys.modules[_name]
 
-from . import _core, ch2_4, ch5, ch6, ch7, dezero  # noqa: E402, F401
+from . import _core, ch2_4, ch5, ch6, ch7, ch8, dezero  # noqa: E402, F401
 from ._core import CheckFailed  # noqa: E402
 from .ch2_4 import (  # noqa: E402
     check_forward_3layer,
@@ -69,8 +70,11 @@ from .ch7 import (  # noqa: E402
     check_pooling,
     check_pooling_backward,
 )
+from .ch8 import check_random_crop, check_random_flip  # noqa: E402
 from .dezero import (  # noqa: E402
     check_composed_activation,
+    check_newton,
+    check_simple_rnn,
     check_spiral_model,
     check_variable_function,
 )
@@ -103,8 +107,12 @@ __all__ = [
     "check_convolution_backward",
     "check_pooling",
     "check_pooling_backward",
+    "check_random_flip",
+    "check_random_crop",
     "check_variable_function",
+    "check_newton",
     "check_spiral_model",
+    "check_simple_rnn",
 ]
 
 if _RELOADED:  # a graded cell: make sure these are the installed checkers

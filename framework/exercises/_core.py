@@ -106,8 +106,7 @@ def _numpy_own(value) -> bool:
 
 def _numpy_replaced(module, prefix: str) -> str | None:
     """Name the first public function of a NumPy module that is not NumPy's own, or None."""
-    for name in dir(module):
-        value = getattr(module, name, None)
+    for name, value in list(vars(module).items()):  # not dir(): that imports lazy modules
         if name.startswith("_") or isinstance(value, (type, types.ModuleType)):
             continue
         if callable(value) and not _numpy_own(value):
@@ -192,13 +191,17 @@ def require_own(obj, name: str, kind: str = "class", bases: tuple = ()) -> None:
 class Checker:
     """One check's rules: what the learner's code may call, and how to call it.
 
-    ``allowed`` lists paths inside the ``framework`` package (relative, with ``/``)
-    that the exercise hands out, e.g. ``("functions.py",)`` for ``im2col``.
+    ``allowed`` lists paths inside the ``framework`` package (relative, with ``/``; a
+    folder ends with ``/``) that the exercise hands out, e.g. ``("functions.py",)``
+    for ``im2col``.  ``denied`` lists ``(path, qualname prefix)`` pairs that stay
+    forbidden inside them: the library's own answer to the exercise, such as
+    ``("autograd/models.py", "MLP")``.
     """
 
-    def __init__(self, allowed: tuple = ()):
+    def __init__(self, allowed: tuple = (), denied: tuple = ()):
         check_environment()
         self.allowed = tuple(os.path.join(FRAMEWORK_DIR, *p.split("/")) for p in allowed)
+        self.denied = tuple((os.path.join(FRAMEWORK_DIR, *p.split("/")), q) for p, q in denied)
         self.used = None
         self._watch = self._hook  # one bound method, to compare with sys.getprofile()
         # what the environment looked like when it was found intact, to compare after
@@ -217,9 +220,12 @@ class Checker:
         if event != "call" or self.used is not None:
             return
         path = os.path.abspath(frame.f_code.co_filename)
-        if path.startswith(FRAMEWORK_DIR + os.sep) and not path.startswith(self.allowed):
+        if not path.startswith(FRAMEWORK_DIR + os.sep):
+            return
+        qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        denied = any(path.startswith(p) and qualname.startswith(q) for p, q in self.denied)
+        if denied or not path.startswith(self.allowed):
             module = frame.f_globals.get("__name__", "framework")
-            qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
             self.used = f"{module}.{qualname}"
 
     def call(self, what: str, fn, *args, hint: str = "", **kwargs):
