@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,7 +206,7 @@ def http_folder(tmp_path):
 
     handler = functools.partial(Quiet, directory=str(www))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield www, f"http://127.0.0.1:{server.server_address[1]}/"
@@ -233,7 +234,7 @@ def test_get_file_downloads_once_with_a_checksum(http_folder, cache):
 
     path = utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}")
     assert path == str(cache / "data.bin")
-    assert open(path, "rb").read() == payload
+    assert Path(path).read_bytes() == payload
 
     (www / "data.bin").unlink()  # a second call must come from the cache
     assert utils.get_file(url + "data.bin", known_hash=f"sha256:{sha}") == path
@@ -246,7 +247,7 @@ def test_get_file_takes_dezeros_file_name(http_folder, cache):
     (www / "input.txt").write_text("to be or not to be")
     path = utils.get_file(url + "input.txt", "shakespear.txt")
     assert path == str(cache / "shakespear.txt")
-    assert open(path).read() == "to be or not to be"
+    assert Path(path).read_text() == "to be or not to be"
 
 
 def test_get_file_refuses_a_corrupt_download_and_keeps_nothing(http_folder, cache):
