@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -208,7 +206,7 @@ def http_folder(tmp_path):
 
     handler = functools.partial(Quiet, directory=str(www))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield www, f"http://127.0.0.1:{server.server_address[1]}/"
@@ -216,11 +214,6 @@ def http_folder(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join()
-        # pooch's HTTP client may leave a closed socket to the garbage collector; collect it
-        # here, so its ResourceWarning cannot surface inside an unrelated later test.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
 
 
 @pytest.fixture
