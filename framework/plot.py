@@ -125,7 +125,7 @@ def smooth(values, window: int | None = None):
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
-def plot_history(history: dict, path=None):
+def plot_history(history: dict, path=None, *, title: str | None = None):
     """Plot the loss per iteration (raw and smoothed) and the accuracy per epoch.
 
     Parameters
@@ -135,6 +135,8 @@ def plot_history(history: dict, path=None):
         ``"train_acc"`` / ``"test_acc"`` per epoch (either may be empty).
     path : str or path-like, optional
         Where to save the figure, e.g. ``"curves.png"``.
+    title : str, optional
+        A title over both panels (which are titled "training loss" and "accuracy").
 
     Returns
     -------
@@ -168,11 +170,28 @@ def plot_history(history: dict, path=None):
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", xlim=(0.5, epochs + 0.5))
     ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs
     ax_acc.grid(alpha=0.3)
+    if title is not None:
+        fig.suptitle(title)
     return _finish(fig, path)
 
 
-def plot_decision_boundary(predict, x, t, path=None, resolution: int = 200, margin=0.5):
+def plot_decision_boundary(
+    predict,
+    x,
+    t,
+    path=None,
+    resolution: int = 200,
+    margin=0.5,
+    *,
+    title: str = "decision regions",
+    class_names=None,
+    xlabel: str = "$x_1$",
+    ylabel: str = "$x_2$",
+):
     """Color the plane by the class ``predict`` gives, and draw the samples on top.
+
+    Each class has one color, in its region and in its samples; a legend names
+    the classes (``class_names``, or "class 0", "class 1", ...).
 
     Parameters
     ----------
@@ -186,6 +205,12 @@ def plot_decision_boundary(predict, x, t, path=None, resolution: int = 200, marg
         Grid points along each axis.
     margin : float
         Space left around the samples.
+    title : str
+        What the figure shows, e.g. ``"MLP on the spiral, after 300 epochs"``.
+    class_names : sequence of str, optional
+        Names for the legend, one per class.
+    xlabel, ylabel : str
+        Names of the two features.
 
     Returns
     -------
@@ -207,6 +232,11 @@ def plot_decision_boundary(predict, x, t, path=None, resolution: int = 200, marg
     scores = to_cpu(predict(xp.asarray(grid)))
     regions = (scores.argmax(axis=1) if scores.ndim == 2 else scores).reshape(gx.shape)
     n_classes = int(max(labels.max(), regions.max())) + 1
+    if class_names is not None and len(class_names) < n_classes:
+        raise ValueError(
+            f"plot_decision_boundary: got {len(class_names)} class_names for "
+            f"{n_classes} classes; give one name per class"
+        )
     fig = _figure(5, 5)
     ax = fig.subplots()
     ax.contourf(
@@ -230,12 +260,36 @@ def plot_decision_boundary(predict, x, t, path=None, resolution: int = 200, marg
         edgecolors="k",
         linewidths=0.3,
     )
-    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="equal", title="decision regions")
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), aspect="equal", title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend(handles=_class_handles(n_classes, class_names), fontsize=8, loc="best")
     return _finish(fig, path)
 
 
+def _class_handles(n_classes: int, class_names=None) -> list:
+    """Legend entries: a marker of each class's ``tab10`` color with the class's name."""
+    from matplotlib import colormaps
+    from matplotlib.lines import Line2D
+
+    cmap = colormaps["tab10"]
+    names = [f"class {k}" for k in range(n_classes)] if class_names is None else class_names
+    style = {"marker": "o", "linestyle": "", "markeredgecolor": "k"}
+    return [
+        Line2D([], [], markerfacecolor=cmap(k % 10), label=str(names[k]), **style)
+        for k in range(n_classes)
+    ]
+
+
 def plot_images(
-    x, labels=None, predicted=None, class_names=None, ncols: int = 10, path=None, max_images=100
+    x,
+    labels=None,
+    predicted=None,
+    class_names=None,
+    ncols: int = 10,
+    path=None,
+    max_images=100,
+    *,
+    title: str | None = None,
 ):
     """Show images in a grid, titled with their labels (and predictions, if given).
 
@@ -254,6 +308,8 @@ def plot_images(
     path : str or path-like, optional
     max_images : int
         Show at most this many (the first ones).
+    title : str, optional
+        A title over the grid, e.g. ``"misclassified test images"``.
 
     Returns
     -------
@@ -290,6 +346,8 @@ def plot_images(
                 ax.set_title(f"{name(p)}\n(true: {name(true)})", fontsize=8, color="red")
         elif labels is not None:
             ax.set_title(name(int(labels[i])), fontsize=8)
+    if title is not None:
+        fig.suptitle(title)
     return _finish(fig, path)
 
 
@@ -331,7 +389,7 @@ def show_dot(dot_text: str):
     return source
 
 
-def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
+def plot_filters(W, ncols: int = 8, channel: int = 0, path=None, *, title: str | None = None):
     """Show convolution filters as a grid of small images (the book's Figure 7-24).
 
     Each filter is scaled on its own, black for its largest weight and white for
@@ -345,6 +403,8 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
     channel : int
         Which input channel of each filter to show.
     path : str or path-like, optional
+    title : str, optional
+        Defaults to "N filters of FHxFW" (and the channel, when there are several).
 
     Returns
     -------
@@ -364,6 +424,10 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, path=None):
         ax.set_axis_off()
         if i < n:
             ax.imshow(W[i, channel], cmap="gray_r", interpolation="nearest")
+    if title is None:
+        title = f"{n} filters of {W.shape[2]}x{W.shape[3]}"
+        title += f", input channel {channel}" if W.shape[1] > 1 else ""
+    fig.suptitle(title, fontsize=10)
     return _finish(fig, path)
 
 
@@ -389,18 +453,30 @@ def activation_experiment(init, activation="sigmoid", layers=5, width=100, sampl
     0.5, Xavier (sigmoid, tanh) and He (ReLU) keep them spread.
 
     ``init`` is "he", "xavier" or a standard deviation; ``activation`` one of
-    "sigmoid", "tanh", "relu".  Returns layer name -> activations (samples, width),
-    for :func:`plot_activation_histograms`.
+    "sigmoid", "tanh", "relu".  Returns ``{"layer 1 (sigmoid)": activations, ...}``
+    (each of shape (samples, width)), numbered from the input, for
+    :func:`plot_activation_histograms`, whose panels take these names as titles.
     """
     from .models import mlp
 
     rng = np.random.default_rng(0) if rng is None else rng
     net = mlp(width, (width,) * layers, width, activation, init, rng, "float64")
-    return layer_outputs(net, rng.standard_normal((samples, width)))
+    outs = layer_outputs(net, rng.standard_normal((samples, width)))
+    return {f"layer {k} ({activation})": a for k, a in enumerate(outs.values(), start=1)}
 
 
-def plot_activation_histograms(activations: dict, bins: int = 30, value_range=None, path=None):
+def plot_activation_histograms(
+    activations: dict,
+    bins: int = 30,
+    value_range=None,
+    path=None,
+    *,
+    title: str | None = None,
+    xlabel: str = "activation value",
+):
     """Draw one histogram of activation values per layer, side by side.
+
+    Each panel is titled with its key, e.g. "layer 1 (sigmoid)".
 
     Parameters
     ----------
@@ -411,6 +487,10 @@ def plot_activation_histograms(activations: dict, bins: int = 30, value_range=No
     value_range : (float, float), optional
         Range of the histograms' bins; ``(0, 1)`` suits sigmoid outputs.
     path : str or path-like, optional
+    title : str, optional
+        A title over the panels, e.g. ``"sigmoid layers, weights of std 1"``.
+    xlabel : str
+        What the values are.
 
     Returns
     -------
@@ -423,11 +503,16 @@ def plot_activation_histograms(activations: dict, bins: int = 30, value_range=No
     for ax, (name, a) in zip(axes, activations.items(), strict=True):
         ax.hist(to_cpu(a).ravel(), bins=bins, range=value_range)
         ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
     axes[0].set_ylabel("count")
+    if title is not None:
+        fig.suptitle(title)
     return _finish(fig, path)
 
 
-def plot_optimizer_comparison(losses: dict, window: int | None = None, path=None):
+def plot_optimizer_comparison(
+    losses: dict, window: int | None = None, path=None, *, title: str = "optimizers compared"
+):
     """Plot smoothed training-loss curves, one per optimizer (the book's Figure 6-9).
 
     Parameters
@@ -437,6 +522,7 @@ def plot_optimizer_comparison(losses: dict, window: int | None = None, path=None
     window : int, optional
         Moving-average window (see :func:`smooth`).
     path : str or path-like, optional
+    title : str
 
     Returns
     -------
@@ -447,7 +533,7 @@ def plot_optimizer_comparison(losses: dict, window: int | None = None, path=None
     for name, values in losses.items():
         mean = smooth(values, window)
         ax.plot(np.arange(len(values) - len(mean) + 1, len(values) + 1), mean, label=name)
-    ax.set(xlabel="iteration", ylabel="loss (moving average)", title="optimizers compared")
+    ax.set(xlabel="iteration", ylabel="loss (moving average)", title=title)
     ax.legend()
     ax.grid(alpha=0.3)
     return _finish(fig, path)

@@ -5,8 +5,9 @@ Fast tests read the committed files: no outputs, no execution counts, kernel
 small code cell, seeds first, "Summary" and "Exercises", a last cell of asserts).
 The slow ``notebooks`` tests execute each one with nbclient in a fresh kernel.
 New notebooks in ``notebooks/`` and ``notebooks/exercises/`` are picked up by name.
-Lesson numbers follow the course and may have gaps (numbers kept for lessons not yet
-written); each must be unique and match the lesson's title.
+Lesson numbers follow the course, 1, 2, 3, ... with no gaps, one lesson per chapter of
+book 1 and per stage of book 3 (DeZero); each matches the lesson's title, and
+``notebooks/README.md`` maps every chapter of book 1 to a lesson.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def test_the_lessons_are_found():
         "06_affine_softmax.ipynb",
         "07_backprop_vs_numerical.ipynb",
         "08_training_fashion_mnist.ipynb",
+        "12_deeper_networks.ipynb",
+        "17_gpu.ipynb",
     ]:
         assert expected in names
 
@@ -73,8 +76,27 @@ def test_lesson_name_is_numbered(path):
 
 
 def test_lesson_numbers_are_unique():
-    numbers = [p.name[:2] for p in LESSONS]  # gaps are fine: 10, 12, ... come later
+    numbers = [p.name[:2] for p in LESSONS]
     assert len(numbers) == len(set(numbers)), f"two lessons share a number: {numbers}"
+
+
+def test_the_course_is_complete():
+    numbers = sorted(int(p.name[:2]) for p in LESSONS)
+    assert len(numbers) >= 15, f"the course has {len(numbers)} lessons, expected at least 15"
+    assert numbers == list(range(1, len(numbers) + 1)), (
+        f"lesson numbers {numbers} have a gap: number the lessons 01, 02, ... in course order"
+    )
+
+
+def test_readme_maps_every_chapter_of_book_1():
+    readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if re.match(r"\| \d+ \| \[", line)]
+    chapters = {int(c) for row in rows for c in re.findall(r"book 1, ch\. (\d)", row)}
+    assert set(range(2, 9)) <= chapters, (
+        f"notebooks/README.md maps book 1's chapters {sorted(chapters)} to lessons; "
+        "chapters 2 to 8 each need a lesson row ('| N | [NN_topic.ipynb](...) | book 1, ch. N')"
+    )
+    assert any("book 3" in row for row in rows), "no lesson row follows book 3 (DeZero)"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))

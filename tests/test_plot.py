@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from framework.plot import (
@@ -52,6 +53,13 @@ def test_plot_history_draws_loss_and_accuracy(tmp_path, rng):
     assert [line.get_label() for line in ax_acc.lines] == ["train", "test"]
     np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), history["test_acc"])
     np.testing.assert_array_equal(ax_acc.lines[0].get_xdata(), [1, 2, 3])
+    assert [ax.get_title() for ax in fig.axes] == ["training loss", "accuracy"]
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [
+        ("iteration", "loss"),
+        ("epoch", "accuracy"),
+    ]
+    assert fig.get_suptitle() == ""
+    assert plot_history(history, title="two-layer net").get_suptitle() == "two-layer net"
 
 
 def test_plot_history_without_test_accuracy_or_path():
@@ -76,6 +84,29 @@ def test_plot_decision_boundary_colors_the_predicted_regions(tmp_path, rng):
     assert grid.shape == (2500, 2) and grid.dtype == np.float32  # the net's dtype
     ax = fig.axes[0]
     np.testing.assert_array_equal(ax.collections[-1].get_offsets(), x)  # samples on top
+    assert ax.get_title() == "decision regions"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x_1$", "$x_2$")
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["class 0", "class 1"]
+
+
+def test_plot_decision_boundary_names_the_classes_in_its_legend(rng):
+    x = rng.standard_normal((30, 2))
+    t = rng.integers(0, 3, 30)
+    names = ["left arm", "middle arm", "right arm"]
+    labels = {"title": "MLP on the spiral", "xlabel": "a", "ylabel": "b"}
+    fig = plot_decision_boundary(
+        lambda p: (p[:, 0] > 0).astype(int), x, t, resolution=10, class_names=names, **labels
+    )
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("MLP on the spiral", "a", "b")
+    handles = ax.get_legend().legend_handles
+    assert [h.get_label() for h in handles] == names
+    # each legend marker has its class's color in the samples' colormap (tab10)
+    colors = [colormaps["tab10"](k) for k in range(3)]
+    np.testing.assert_allclose([h.get_markerfacecolor() for h in handles], colors)
+    with pytest.raises(ValueError, match="got 2 class_names for 3 classes"):
+        plot_decision_boundary(lambda p: p[:, 0] > 0, x, t, resolution=10, class_names=names[:2])
 
 
 def test_plot_decision_boundary_accepts_labels_and_one_hot(rng):
@@ -106,6 +137,9 @@ def test_plot_images_titles_mistakes_in_red(tmp_path, rng):
     assert fig.axes[3].title.get_color() == "red"
     assert titles[12:] == ["", "", ""]
     np.testing.assert_allclose(fig.axes[1].images[0].get_array(), x[1].reshape(28, 28))
+    assert fig.get_suptitle() == ""  # no title unless asked
+    fig = plot_images(x, labels, title="twelve random images")
+    assert fig.get_suptitle() == "twelve random images"
 
 
 def test_plot_images_accepts_image_shapes_and_labels_only(rng):

@@ -34,12 +34,15 @@ def test_plot_filters_draws_each_filter_of_a_layer(tmp_path, rng):
     assert len(shown) == 30
     np.testing.assert_array_equal(shown[7], conv.W[7, 0])
     assert (tmp_path / "filters.png").read_bytes()[:8] == PNG_MAGIC
+    assert fig.get_suptitle() == "30 filters of 5x5"
+    assert plot_filters(conv, title="after training").get_suptitle() == "after training"
 
 
 def test_plot_filters_picks_a_channel_and_rejects_bad_shapes(rng):
     W = rng.standard_normal((4, 3, 3, 3))
     fig = plot_filters(W, channel=2)
     np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), W[1, 2])
+    assert fig.get_suptitle() == "4 filters of 3x3, input channel 2"
     with pytest.raises(ValueError, match=r"plot_filters: expected W of shape \(FN, C, FH, FW\)"):
         plot_filters(np.zeros((4, 9)))
     with pytest.raises(ValueError, match="channel=3"):
@@ -59,8 +62,8 @@ def test_activation_experiment_shows_what_the_book_shows():
     std1 = activation_experiment(1.0, "sigmoid")
     small = activation_experiment(0.01, "sigmoid")
     xavier = activation_experiment("xavier", "sigmoid")
-    assert list(std1) == ["1 Sigmoid", "3 Sigmoid", "5 Sigmoid", "7 Sigmoid", "9 Sigmoid"]
-    assert std1["9 Sigmoid"].shape == (1000, 100)
+    assert list(std1) == [f"layer {k} (sigmoid)" for k in range(1, 6)]  # not Sequential indices
+    assert std1["layer 5 (sigmoid)"].shape == (1000, 100)
     assert share_at_ends(std1) > 0.5 > share_at_ends(xavier)
     assert spread(small) < 0.02 and spread(xavier) > 5 * spread(small)
     # ReLU: with He the last layer still varies; with std 0.01 it has nearly died out
@@ -77,6 +80,15 @@ def test_plot_activation_histograms_draws_one_histogram_per_layer(tmp_path):
         assert len(ax.patches) == 20
         assert sum(p.get_height() for p in ax.patches) == a.size
     assert [ax.get_title() for ax in fig.axes] == list(acts)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "layer 1 (sigmoid)",
+        "layer 2 (sigmoid)",
+        "layer 3 (sigmoid)",
+    ]
+    assert {ax.get_xlabel() for ax in fig.axes} == {"activation value"}
+    assert fig.axes[0].get_ylabel() == "count" and fig.get_suptitle() == ""
+    fig = plot_activation_histograms(acts, title="Xavier", xlabel="sigmoid output")
+    assert fig.get_suptitle() == "Xavier" and fig.axes[2].get_xlabel() == "sigmoid output"
     assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match="plot_activation_histograms: got no activations"):
         plot_activation_histograms({})
@@ -123,6 +135,8 @@ def test_plot_optimizer_comparison_draws_a_smoothed_curve_each(tmp_path, rng):
     fig = plot_optimizer_comparison(losses, window=10, path=tmp_path / "opt.png")
     (ax,) = drawn_axes(fig)
     assert [line.get_label() for line in ax.lines] == ["SGD", "Adam"]
+    assert ax.get_title() == "optimizers compared" and ax.get_legend() is not None
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("iteration", "loss (moving average)")
     x, y = ax.lines[1].get_data()
     assert len(y) == 91 and x[0] == 10
     np.testing.assert_allclose(y[0], np.mean(np.linspace(2, 0.2, 100)[:10]))
