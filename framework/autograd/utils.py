@@ -332,6 +332,9 @@ def get_file(url: str, file_name: str | None = None, *, known_hash: str | None =
     except ValueError as err:  # pooch: checksum mismatch
         raise ValueError(f"get_file: {url} was downloaded but is corrupt: {err}") from err
     except OSError as err:  # requests' errors are OSErrors: no network, server error
+        response = getattr(err, "response", None)
+        if response is not None:  # pooch leaves a failed response (and its socket) open
+            response.close()
         raise ConnectionError(
             f"get_file: cannot download {url} ({type(err).__name__}: {err}). "
             f"Check the network, or download the file by hand and save it as {path}"

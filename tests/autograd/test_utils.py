@@ -208,7 +208,7 @@ def http_folder(tmp_path):
 
     handler = functools.partial(Quiet, directory=str(www))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield www, f"http://127.0.0.1:{server.server_address[1]}/"
