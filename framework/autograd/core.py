@@ -13,8 +13,10 @@ Memory: a function keeps its inputs (strong references) and its outputs only as
 weak references, so a graph lives exactly as long as its final output does and
 no reference cycle keeps it alive.
 
-The arithmetic nodes (``add``, ``mul`` ...) and the operators ``+ - * / **`` are
-in ``arithmetic``; the other functions in ``functions`` (``F``).
+``Variable`` gets its operators (``+ - * / ** @``, unary ``-``, indexing) and
+its tensor methods (``reshape``, ``transpose``, ``T``, ``sum`` ...) in one place,
+``operators.setup_variable()``, run when ``framework.autograd`` is imported; the
+other functions are in ``functions`` (``F``).
 """
 
 from __future__ import annotations
@@ -38,34 +40,26 @@ __all__ = [
     "Function",
     "as_array",
     "as_variable",
-    "setup_variable",
 ]
 
-# DeZero's core.py also holds the arithmetic nodes; ours live in ``arithmetic``
-# (which imports this module), so ``from framework.autograd.core import add``
-# finds them there on first use (PEP 562 module ``__getattr__``).
-_ARITHMETIC_NAMES = frozenset("Add add Sub sub rsub Mul mul Div div rdiv Neg neg Pow pow".split())
+
+# DeZero's core.py also holds the arithmetic nodes and ``setup_variable``; ours are in
+# ``operators`` (which imports this module), so ``from framework.autograd.core import
+# add`` finds them there when asked (PEP 562), and no import cycle is made.
+_DEZERO_CORE_NAMES = frozenset(
+    "Add add Sub sub rsub Mul mul Div div rdiv Neg neg Pow pow setup_variable".split()
+)
 
 
 def __getattr__(name):
-    if name in _ARITHMETIC_NAMES:
-        from . import arithmetic
+    if name in _DEZERO_CORE_NAMES:
+        from . import operators
 
-        return getattr(arithmetic, name)
+        return getattr(operators, name)
     if name == "array_types":  # DeZero's tuple of the array classes a Variable may hold
         cp = sys.modules.get("cupy")
         return (np.ndarray,) if cp is None else (np.ndarray, cp.ndarray)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def setup_variable() -> None:
-    """Attach the operators ``+ - * / **`` to ``Variable`` (DeZero's name, step 20).
-
-    Importing ``framework.autograd`` has already done it; calling it again is harmless.
-    """
-    from .arithmetic import setup_variable as _setup
-
-    _setup()
 
 
 # -- configuration ------------------------------------------------------------
@@ -133,9 +127,9 @@ class Variable:
 
     Notes
     -----
-    ``+ - * / **`` and unary ``-`` work with broadcasting; they are attached by
-    ``arithmetic.setup_variable()``.  ``@``, indexing, ``reshape``, ``transpose``,
-    ``T``, ``sum``, ``max``, ``min`` call the functions of ``functions_tensor``.
+    ``+ - * / ** @``, unary ``-`` and indexing (with broadcasting), and the methods
+    ``reshape``, ``transpose``, ``T``, ``sum``, ``max``, ``min``, ``dot`` are attached
+    by ``operators.setup_variable()``.
     """
 
     __array_priority__ = 200  # ndarray + Variable calls Variable.__radd__
@@ -219,25 +213,13 @@ class Variable:
         ValueError
             When ``grad`` does not have the shape of this variable.
         """
-        if grad is not None:
-            self.grad = as_variable(grad)
-        if self.grad is None:
-            xp = backend.get_array_module(self.data)
-            self.grad = Variable(xp.ones_like(self.data))
-        if self.grad.shape != self.shape:
-            raise ValueError(
-                f"Variable.backward: expected a starting grad of shape {self.shape} (the "
-                f"shape of the variable), got {self.grad.shape}"
-            )
-
-        # A max-heap on generation (heapq is a min-heap, so negate); the counter
-        # breaks ties without comparing Function objects.
+        self._seed_grad(grad)
         funcs, seen, leaves = [], set(), []
 
-        def add_func(f):
+        def add_func(f):  # a max-heap on generation: heapq pops the smallest, so negate
             if f not in seen:
                 seen.add(f)
-                heapq.heappush(funcs, (-f.generation, len(seen), f))
+                heapq.heappush(funcs, (-f.generation, len(seen), f))  # len: a tie-breaker
 
         if self.creator is not None:
             add_func(self.creator)
@@ -264,6 +246,19 @@ class Variable:
         if not create_graph:
             _own_grads(leaves)
 
+    def _seed_grad(self, grad) -> None:
+        """Set the gradient ``backward`` starts from: ``grad``, else ``self.grad``, else ones."""
+        if grad is not None:
+            self.grad = as_variable(grad)
+        if self.grad is None:
+            xp = backend.get_array_module(self.data)
+            self.grad = Variable(xp.ones_like(self.data))
+        if self.grad.shape != self.shape:
+            raise ValueError(
+                f"Variable.backward: expected a starting grad of shape {self.shape} (the "
+                f"shape of the variable), got {self.grad.shape}"
+            )
+
     def unchain_backward(self) -> None:
         """Cut the graph behind this variable: every variable it came from forgets its creator.
 
@@ -277,71 +272,6 @@ class Variable:
                 if x.creator is not None:
                     funcs.append(x.creator)
                     x.unchain()
-
-    # -- tensor methods (defined in functions_tensor, imported on use) --------
-    def reshape(self, *shape):
-        """``F.reshape``: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-        from .functions_tensor import reshape
-
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        return reshape(self, tuple(shape))
-
-    def transpose(self, *axes):
-        """``F.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
-        from .functions_tensor import transpose
-
-        if len(axes) == 0:
-            axes = None
-        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return transpose(self, axes)
-
-    @property
-    def T(self) -> Variable:
-        """Transpose (all axes reversed)."""
-        from .functions_tensor import transpose
-
-        return transpose(self)
-
-    def sum(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.sum`` over ``axis``."""
-        from .functions_tensor import sum
-
-        return sum(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.max`` over ``axis``."""
-        from .functions_tensor import max
-
-        return max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.min`` over ``axis``."""
-        from .functions_tensor import min
-
-        return min(self, axis, keepdims)
-
-    def dot(self, W) -> Variable:
-        """Matrix product ``self @ W`` (``F.matmul``)."""
-        from .functions_tensor import matmul
-
-        return matmul(self, W)
-
-    matmul = dot
-
-    def __getitem__(self, slices):
-        from .functions_tensor import get_item
-
-        return get_item(self, slices)
-
-    def __matmul__(self, other):
-        return self.dot(other)
-
-    def __rmatmul__(self, other):
-        from .functions_tensor import matmul
-
-        return matmul(other, self)
 
     def to_cpu(self) -> None:
         """Move ``data`` to the host (NumPy)."""

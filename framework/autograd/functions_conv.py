@@ -15,9 +15,8 @@ from .. import backend
 from ..functions import col2im as _col2im_array
 from ..functions import conv_output_size, pair
 from ..functions import im2col as _im2col_array
-from .arithmetic import broadcast_to
 from .core import Function, Variable, as_variable
-from .functions_tensor import GetItemGrad, linear, matmul
+from .operators import GetItemGrad, broadcast_to, matmul
 
 __all__ = [
     "conv2d",
@@ -227,7 +226,7 @@ def conv2d(x, W, b=None, stride=1, pad=0) -> Variable:
 
 
 def conv2d_simple(x, W, b=None, stride=1, pad=0) -> Variable:
-    """``conv2d`` assembled from graph nodes: ``im2col``, ``linear``, ``reshape``, ``transpose``.
+    """``conv2d`` from graph nodes: ``im2col``, ``matmul``, ``add``, ``reshape``, ``transpose``.
 
     The plain twin of :func:`conv2d` (DeZero's ``conv2d_simple``): every step is
     a node whose backward is already written, so this needs no backward of its own.
@@ -239,7 +238,9 @@ def conv2d_simple(x, W, b=None, stride=1, pad=0) -> Variable:
     pad = _pair("conv2d_simple", "pad", pad)
     OH, OW = _out_hw(x.shape, (KH, KW), stride, pad)
     col = im2col(x, (KH, KW), stride, pad, to_matrix=True)  # (N*OH*OW, C*KH*KW)
-    y = linear(col, W.reshape(OC, -1).transpose(), b)  # (N*OH*OW, OC)
+    y = matmul(col, W.reshape(OC, -1).transpose())  # (N*OH*OW, OC)
+    if b is not None:
+        y = y + b
     return y.reshape(N, OH, OW, OC).transpose(0, 3, 1, 2)
 
 

@@ -18,10 +18,8 @@ import numpy as np
 from .. import backend
 from ..npzfile import load_arrays, mismatches, save_arrays
 from .core import Parameter
+from .functions import batch_norm, embed_id, linear, sigmoid, tanh
 from .functions_conv import _pair, conv2d, deconv2d, pair  # noqa: F401 (pair: DeZero's place)
-from .functions_math import sigmoid, tanh
-from .functions_tensor import linear
-from .functions_train import batch_norm, embed_id
 
 __all__ = ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"]
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functions_conv import average_pooling, pooling
-from .functions_math import relu, sigmoid
-from .functions_tensor import reshape
-from .functions_train import dropout
+from .functions import average_pooling, dropout, pooling, relu, reshape, sigmoid
 from .layers import BatchNorm, Conv2d, Layer, Linear
 from .utils import plot_dot_graph
 
