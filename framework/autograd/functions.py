@@ -398,6 +398,15 @@ class BatchNorm(Function):
 def batch_norm(x, gamma, beta, mean, var, decay: float = 0.9, eps: float = 2e-5) -> Variable:
     """Normalize ``x`` (N, C) or (N, C, H, W) per feature; ``mean``/``var`` are running arrays.
 
+    The convention, DeZero's (from Chainer), shared with the hand-written
+    ``BatchNormalization`` layer: ``eps = 2e-5`` inside the square root, running
+    statistics ``m = decay m + (1 - decay) batch_mean`` with ``decay = 0.9``, and the
+    *unbiased* batch variance ``var * M / (M - 1)`` (``M`` rows: N, or N*H*W for
+    images) in the running variance, because in test mode it estimates the variance
+    of the whole population, not of one batch.  A batch of one row adds its
+    (zero) variance unscaled.  The normalisation itself uses the biased batch
+    variance, as the paper (Ioffe and Szegedy, 2015) and both books do.
+
     Parameters
     ----------
     x : Variable or array, shape (N, C) or (N, C, H, W)
