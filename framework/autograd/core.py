@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import re
 import sys
 import weakref
 
@@ -40,6 +41,7 @@ __all__ = [
     "Function",
     "as_array",
     "as_variable",
+    "ShapeError",
 ]
 
 
@@ -342,7 +344,10 @@ class Function:
         self.needs_input_grad = tuple(isinstance(x, Variable) for x in inputs)
         inputs = [as_variable(x) for x in inputs]
         xs = [x.data for x in inputs]
-        ys = self.forward(*xs)
+        try:
+            ys = self.forward(*xs)
+        except (ValueError, IndexError, TypeError) as err:  # say NumPy's error in our words
+            raise _forward_error(self, err, xs) from err
         if not isinstance(ys, tuple):
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # a NumPy scalar is on the host
@@ -361,3 +366,40 @@ class Function:
     def backward(self, *gys):
         """Return the input gradients (Variables) given the output gradients."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not written")
+
+
+# -- errors -------------------------------------------------------------------
+class ShapeError(ValueError, IndexError):
+    """A shape or index error of a ``Function``, naming it and the shapes it was given.
+
+    A ``ValueError`` (the framework's type for shapes) that is also an
+    ``IndexError``, as NumPy's ``AxisError`` is, so that ``for row in x`` over a
+    Variable stops at its end as it does over an array.
+    """
+
+
+_NAMED = re.compile(r"^[A-Za-z_][\w.]*: ")  # a message that already names its function
+_GRAPH_ATTRIBUTES = frozenset({"inputs", "outputs", "generation", "needs_input_grad"})
+
+
+def _forward_error(f: Function, err: Exception, xs) -> Exception:
+    """``err`` from ``f.forward`` told again: the F function, the node's settings, the shapes.
+
+    Errors the framework wrote itself (``"linear: ..."``) already say all that and
+    are returned unchanged.
+    """
+    if _NAMED.match(str(err)):
+        return err
+    name = type(f).__name__
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()  # GetItem -> get_item
+    F = sys.modules.get(f"{__package__}.functions")
+    where = f"F.{snake} ({name}.forward)" if hasattr(F, snake) else f"{name}.forward"
+    shapes = " and ".join(str(getattr(x, "shape", type(x).__name__)) for x in xs)
+    settings = ", ".join(
+        f"{k}={v!r}"
+        for k, v in vars(f).items()
+        if k not in _GRAPH_ATTRIBUTES and len(repr(v)) < 60
+    )
+    message = f"{where}: {err}; got input{'s' if len(xs) > 1 else ''} of shape {shapes}"
+    message += f" ({settings})" if settings else ""
+    return TypeError(message) if isinstance(err, TypeError) else ShapeError(message)

@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..npzfile import load_arrays, mismatches, save_arrays
+from ..npzfile import ArraySpec, load_arrays, save_arrays
 from .core import Parameter
 from .functions import batch_norm, embed_id, linear, sigmoid, tanh
 from .functions_conv import _pair, conv2d, deconv2d, pair  # noqa: F401 (pair: DeZero's place)
@@ -112,7 +112,8 @@ class Layer:
         """
         params = {}
         self._flatten_params(params)
-        save_arrays(path, {k: p.data for k, p in params.items() if p.data is not None})
+        arrays = {k: p.data for k, p in params.items() if p.data is not None}
+        save_arrays(path, arrays, owner=f"{type(self).__name__}.save_weights")
 
     def load_weights(self, path) -> None:
         """Read weights written by ``save_weights``; everything is checked before any change.
@@ -124,18 +125,40 @@ class Layer:
             not match this model; the model is then left as it was.
         """
         name = f"{type(self).__name__}.load_weights"
-        loaded = load_arrays(path, name)
+        specs = {}
+        self._param_specs(specs)
+        # names, shapes and dtypes are checked from the file's headers, before any data
+        loaded = load_arrays(path, name, expected=specs, target="this model")
         params = {}
         self._flatten_params(params)
-        problems = mismatches({k: p.data for k, p in params.items()}, loaded)
-        if problems:
-            raise ValueError(f"{name}: {path} does not match this model: " + "; ".join(problems))
         for k in set(params) & set(loaded):
             p = params[k]
             if p.data is None:  # not initialised yet (input size unknown): take the file's
                 p.data = loaded[k]
             else:
                 p.data[...] = backend.get_array_module(p.data).asarray(loaded[k])
+        self._sync_sizes()
+
+    def _param_specs(self, specs: dict, parent_key: str = "") -> None:
+        """Fill ``specs`` with ``"l0/W" -> array``, or the spec of a parameter not sized yet."""
+        for name in self._params:
+            obj = self.__dict__[name]
+            key = f"{parent_key}/{name}" if parent_key else name
+            if isinstance(obj, Layer):
+                obj._param_specs(specs, key)
+            else:
+                specs[key] = obj.data if obj.data is not None else self._lazy_spec(name)
+
+    def _lazy_spec(self, name: str):
+        """Return the ``ArraySpec`` of parameter ``name`` before it is sized (None: anything)."""
+        return None
+
+    def _sync_sizes(self) -> None:
+        """After loading, let layers read their sizes (e.g. ``in_size``) from the new weights."""
+        for name in self._params:
+            obj = self.__dict__[name]
+            if isinstance(obj, Layer):
+                obj._sync_sizes()
 
 
 def _normal(rng, shape, fan_in: int, dtype):
@@ -182,6 +205,13 @@ class Linear(Layer):
     def _init_W(self, xp=np):
         W = _normal(self.rng, (self.in_size, self.out_size), self.in_size, self.dtype)
         self.W.data = xp.asarray(W)
+
+    def _lazy_spec(self, name):
+        return ArraySpec((None, self.out_size), self.dtype) if name == "W" else None
+
+    def _sync_sizes(self) -> None:
+        if self.W.data is not None:
+            self.in_size = self.W.data.shape[0]
 
     def forward(self, x):
         if self.W.data is None:
@@ -237,6 +267,14 @@ class Conv2d(Layer):
             self._init_W()
         self.b = None if nobias else Parameter(np.zeros(out_channels, dtype=dtype), name="b")
 
+    def _lazy_spec(self, name):
+        KH, KW = self.kernel_size
+        return ArraySpec((self.out_channels, None, KH, KW), self.dtype) if name == "W" else None
+
+    def _sync_sizes(self) -> None:
+        if self.W.data is not None:
+            self.in_channels = self.W.data.shape[1]
+
     def _init_W(self, xp=np):
         KH, KW = self.kernel_size
         shape = (self.out_channels, self.in_channels, KH, KW)
@@ -261,6 +299,14 @@ class Deconv2d(Conv2d):
     H rows becomes ``s (H - 1) + KH - 2 pad`` rows.  ``W`` is drawn with scale
     ``sqrt(1 / (C * KH * KW))`` (DeZero's); ``in_channels`` may be inferred.
     """
+
+    def _lazy_spec(self, name):
+        KH, KW = self.kernel_size
+        return ArraySpec((None, self.out_channels, KH, KW), self.dtype) if name == "W" else None
+
+    def _sync_sizes(self) -> None:
+        if self.W.data is not None:
+            self.in_channels = self.W.data.shape[0]
 
     def _init_W(self, xp=np):
         KH, KW = self.kernel_size
