@@ -23,11 +23,7 @@ import framework.autograd.functions as F
 import framework.autograd.layers as L
 from framework.autograd import Model, Variable
 from framework.autograd.models import MLP, VGG16
-
-try:  # DeZero's place, dezero.optimizers
-    from framework.autograd.optimizers import SGD, Adam
-except ImportError:  # the same classes, before framework.autograd.optimizers existed
-    from framework.optimizers import SGD, Adam
+from framework.autograd.optimizers import SGD, Adam  # DeZero's place, dezero.optimizers
 
 
 # -- step 53: save and load the weights of a model ------------------------------------
