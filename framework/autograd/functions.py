@@ -31,9 +31,12 @@ GELU ...), with functions that draw their graphs, are in
 ``with test_mode():``.
 """
 
+# ruff: noqa: F401  (F re-exports the nodes of its modules; __all__ is built from theirs)
+
 from __future__ import annotations
 
 from .. import backend
+from . import functions_conv, functions_math, operators
 from .composed import sigmoid as sigmoid_simple
 from .composed import softmax as softmax_simple
 from .composed import softmax_cross_entropy as softmax_cross_entropy_simple
@@ -125,108 +128,27 @@ from .operators import (
     transpose,
 )
 
+# F's names: every name of operators (but setup_variable) and functions_math, the
+# convolution functions, and those defined here.
 __all__ = [
-    # arithmetic (the operators)
-    "add",
-    "sub",
-    "rsub",
-    "mul",
-    "div",
-    "rdiv",
-    "neg",
-    "pow",
-    # elementwise math and activations
-    "exp",
-    "log",
-    "reciprocal",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
+    *(name for name in operators.__all__ if name != "setup_variable"),
+    *functions_math.__all__,
+    *functions_conv.F_NAMES,
     "sigmoid_simple",
-    "relu",
-    "leaky_relu",
-    "softmax",
     "softmax_simple",
-    "log_softmax",
-    "clip",
-    # tensors
-    "reshape",
+    "softmax_cross_entropy_simple",
     "expand_dims",
     "flatten",
-    "transpose",
-    "get_item",
-    "sum",
-    "sum_to",
-    "broadcast_to",
     "average",
     "mean",
-    "matmul",
     "linear",
     "linear_simple",
-    "max",
-    "min",
-    # losses and metrics
-    "mean_squared_error",
-    "mean_squared_error_simple",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_simple",
-    "sigmoid_cross_entropy",
-    "binary_cross_entropy",
-    "accuracy",
-    # training-time functions
     "dropout",
     "batch_norm",
     "batch_nrom",
     "embed_id",
-    # convolution
-    "conv2d",
-    "conv2d_simple",
-    "deconv2d",
-    "pooling",
-    "pooling_simple",
-    "average_pooling",
-    "im2col",
-    "col2im",
-    # the Function classes, under DeZero's names
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Neg",
-    "Pow",
-    "SumTo",
-    "BroadcastTo",
-    "Exp",
-    "Log",
-    "Reciprocal",
-    "Sin",
-    "Cos",
-    "Tanh",
-    "Sigmoid",
-    "ReLU",
-    "LeakyReLU",
-    "Softmax",
-    "LogSoftmax",
-    "Clip",
-    "Reshape",
-    "Transpose",
-    "GetItem",
-    "GetItemGrad",
-    "Sum",
-    "MatMul",
     "Linear",
-    "Max",
-    "Min",
-    "MeanSquaredError",
-    "SoftmaxCrossEntropy",
     "BatchNorm",
-    "Conv2d",
-    "Deconv2d",
-    "Pooling",
-    "AveragePooling",
-    "Im2col",
-    "Col2im",
     # DeZero's functions module also hands these on
     "Function",
     "Variable",

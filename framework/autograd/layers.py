@@ -267,28 +267,39 @@ class Conv2d(Layer):
             self._init_W()
         self.b = None if nobias else Parameter(np.zeros(out_channels, dtype=dtype), name="b")
 
-    def _lazy_spec(self, name):
+    _C_AXIS = 1  # where the input channels stand in W: (OC, C, KH, KW)
+
+    def _W_shape(self, C) -> tuple:
+        """Shape of ``W`` for ``C`` input channels (None: not known yet)."""
         KH, KW = self.kernel_size
-        return ArraySpec((self.out_channels, None, KH, KW), self.dtype) if name == "W" else None
+        return (self.out_channels, C, KH, KW)
+
+    def _lazy_spec(self, name):
+        return ArraySpec(self._W_shape(None), self.dtype) if name == "W" else None
 
     def _sync_sizes(self) -> None:
         if self.W.data is not None:
-            self.in_channels = self.W.data.shape[1]
+            self.in_channels = self.W.data.shape[self._C_AXIS]
 
     def _init_W(self, xp=np):
         KH, KW = self.kernel_size
-        shape = (self.out_channels, self.in_channels, KH, KW)
-        self.W.data = xp.asarray(_normal(self.rng, shape, self.in_channels * KH * KW, self.dtype))
+        fan_in = self.in_channels * KH * KW
+        W = _normal(self.rng, self._W_shape(self.in_channels), fan_in, self.dtype)
+        self.W.data = xp.asarray(W)
+
+    def _size_from(self, x) -> None:
+        """Create ``W`` on the first call, with ``in_channels`` read from ``x`` (N, C, H, W)."""
+        if getattr(x, "ndim", None) != 4:
+            raise ValueError(
+                f"{type(self).__name__}.forward: expected x of shape (N, C, H, W), got "
+                f"{getattr(x, 'shape', type(x).__name__)}"
+            )
+        self.in_channels = x.shape[1]
+        self._init_W(backend.get_array_module(x))
 
     def forward(self, x):
         if self.W.data is None:
-            if getattr(x, "ndim", None) != 4:
-                raise ValueError(
-                    f"Conv2d.forward: expected x of shape (N, C, H, W), got "
-                    f"{getattr(x, 'shape', type(x).__name__)}"
-                )
-            self.in_channels = x.shape[1]
-            self._init_W(backend.get_array_module(x))
+            self._size_from(x)
         return conv2d(x, self.W, self.b, self.stride, self.pad)
 
 
@@ -300,28 +311,15 @@ class Deconv2d(Conv2d):
     ``sqrt(1 / (C * KH * KW))`` (DeZero's); ``in_channels`` may be inferred.
     """
 
-    def _lazy_spec(self, name):
-        KH, KW = self.kernel_size
-        return ArraySpec((None, self.out_channels, KH, KW), self.dtype) if name == "W" else None
+    _C_AXIS = 0  # W: (C, OC, KH, KW)
 
-    def _sync_sizes(self) -> None:
-        if self.W.data is not None:
-            self.in_channels = self.W.data.shape[0]
-
-    def _init_W(self, xp=np):
+    def _W_shape(self, C) -> tuple:
         KH, KW = self.kernel_size
-        shape = (self.in_channels, self.out_channels, KH, KW)
-        self.W.data = xp.asarray(_normal(self.rng, shape, self.in_channels * KH * KW, self.dtype))
+        return (C, self.out_channels, KH, KW)
 
     def forward(self, x):
         if self.W.data is None:
-            if getattr(x, "ndim", None) != 4:
-                raise ValueError(
-                    f"Deconv2d.forward: expected x of shape (N, C, H, W), got "
-                    f"{getattr(x, 'shape', type(x).__name__)}"
-                )
-            self.in_channels = x.shape[1]
-            self._init_W(backend.get_array_module(x))
+            self._size_from(x)
         return deconv2d(x, self.W, self.b, self.stride, self.pad)
 
 
