@@ -25,7 +25,8 @@ depend on nothing above ``backend``):
 Every public name of DeZero's ``dezero/__init__.py`` is here, so a DeZero script
 runs with ``dezero`` pointed at this package.  ``is_simple_core`` is a plain
 constant (always False): DeZero switches between two cores by editing that line;
-here the one core serves every step.
+here the full core is the package's, and the simple one is a module a learner
+imports by name (``framework.autograd.core_simple``), as DeZero's steps 28-29 do.
 
 Example::
 
@@ -72,8 +73,8 @@ from .layers import Layer
 from .models import Model
 from .operators import setup_variable
 
-#: DeZero's switch between its two cores (steps 23-32 use the simple one); here a
-#: constant, because the one core serves every step.
+#: DeZero's switch between its two cores; here a constant: the package uses the
+#: full core, and ``core_simple`` is imported by name where a step wants it.
 is_simple_core = False
 
 __version__ = "0.0.13"  # the DeZero release whose names this package follows
