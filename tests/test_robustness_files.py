@@ -554,10 +554,6 @@ def test_sequential_load_refuses_wrong_shapes_and_dtypes_and_keeps_the_net(
     assert all((p == 1.0).all() for p in net.params.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs framework/autograd/layers.py to give load_arrays ArraySpecs (h5's report)",
-)
 def test_lazily_sized_autograd_model_refuses_weights_of_another_width_or_dtype(tmp_path):
     path = tmp_path / "w.npz"
     arrays = {k: p.data for k, p in _flat(small_model())}

@@ -1,26 +1,32 @@
 """The computation graph (define-by-run autodiff), with DeZero's public names.
 
-Modules, in dependency order (each imports only those before it, plus
-``framework.backend`` and ``framework.functions``):
+Modules, in dependency order (each imports only those above it, plus
+``framework.backend``, ``framework.functions`` (the NumPy math, im2col written
+once) and ``framework.gradient`` (the one numerical gradient), which themselves
+depend on nothing above ``backend``):
 
-1. ``core``              ``Variable``, ``Parameter``, ``Function``, ``Config``
-   ``arithmetic``        add, sub, mul, div, neg, pow, sum_to, broadcast_to and the
-                         operators ``+ - * / **`` on Variables
-2. ``functions_math``, ``functions_tensor``, ``functions_loss``, ``functions_train``,
-   ``functions_conv``    the differentiable functions, gathered as ``functions`` (``F``)
-3. ``utils``             ``gradient_check``, array comparisons, graph drawing (DOT)
-4. ``composed``          activations built only from primitive nodes, with their graphs
-5. ``layers``, ``models``  ``Layer``, ``Linear``, ``Conv2d``; ``Model``, ``MLP``
-6. ``optimizers``        DeZero's place for :mod:`framework.optimizers`
+1. ``core``              ``Variable``, ``Parameter``, ``Function``, ``Config``: the graph
+2. ``operators``         the nodes behind ``+ - * / ** @``, indexing, ``reshape``,
+                         ``transpose``, ``sum`` ...; ``setup_variable`` attaches them
+                         to ``Variable``, in this one place
+3. ``functions_math``    exp, log, sin, tanh, sigmoid, relu, softmax ...; the losses
+   ``functions_conv``    conv2d, deconv2d, pooling, im2col, col2im
+4. ``utils``             ``gradient_check``, array comparisons, graph drawing (DOT)
+5. ``composed``          activations built only from primitive nodes, with their graphs
+6. ``functions`` (F)     linear, dropout, batch_norm, embed_id, and every name above
+7. ``layers``, ``models``  ``Layer``, ``Linear``, ``Conv2d``; ``Model``, ``MLP``
+8. ``optimizers``        DeZero's place for :mod:`framework.optimizers`
    ``cuda``              NumPy or CuPy (``gpu_enable``, ``as_numpy``, ``as_cupy``)
    ``transforms``, ``datasets``, ``dataloaders``
                          ``Dataset``, ``Spiral``, ``MNIST``, ``FashionMNIST``, ``SinCurve``;
                          ``DataLoader``, ``SeqDataLoader``
+   ``core_simple``       DeZero's simple core of steps 1-32, standing alone
 
 Every public name of DeZero's ``dezero/__init__.py`` is here, so a DeZero script
 runs with ``dezero`` pointed at this package.  ``is_simple_core`` is a plain
 constant (always False): DeZero switches between two cores by editing that line;
-here the one core serves every step.
+here the full core is the package's, and the simple one is a module a learner
+imports by name (``framework.autograd.core_simple``), as DeZero's steps 28-29 do.
 
 Example::
 
@@ -37,19 +43,19 @@ Example::
 """
 
 from . import (
-    arithmetic,
     cuda,
     dataloaders,
     datasets,
     functions,
     functions_conv,
+    functions_math,
     layers,
     models,
+    operators,
     optimizers,
     transforms,
     utils,
 )
-from .arithmetic import setup_variable
 from .core import (
     Config,
     Function,
@@ -65,9 +71,10 @@ from .dataloaders import DataLoader, SeqDataLoader
 from .datasets import Dataset
 from .layers import Layer
 from .models import Model
+from .operators import setup_variable
 
-#: DeZero's switch between its two cores (steps 23-32 use the simple one); here a
-#: constant, because the one core serves every step.
+#: DeZero's switch between its two cores; here a constant: the package uses the
+#: full core, and ``core_simple`` is imported by name where a step wants it.
 is_simple_core = False
 
 __version__ = "0.0.13"  # the DeZero release whose names this package follows
@@ -89,12 +96,13 @@ __all__ = [
     "DataLoader",
     "SeqDataLoader",
     "is_simple_core",
-    "arithmetic",
     "cuda",
     "dataloaders",
     "datasets",
     "functions",
     "functions_conv",
+    "functions_math",
+    "operators",
     "layers",
     "models",
     "optimizers",

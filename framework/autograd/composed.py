@@ -21,12 +21,11 @@ import math
 
 import numpy as np
 
-from .arithmetic import add, div, mul, neg, sub
 from .core import Variable, as_variable
 from .functions_math import exp, log, reciprocal
 from .functions_math import tanh as fused_tanh
-from .functions_tensor import get_item
-from .functions_tensor import sum as sum_
+from .operators import add, div, get_item, mul, neg, sub
+from .operators import sum as sum_
 from .utils import get_dot_graph, plot_dot_graph
 
 __all__ = [

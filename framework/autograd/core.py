@@ -13,14 +13,17 @@ Memory: a function keeps its inputs (strong references) and its outputs only as
 weak references, so a graph lives exactly as long as its final output does and
 no reference cycle keeps it alive.
 
-The arithmetic nodes (``add``, ``mul`` ...) and the operators ``+ - * / **`` are
-in ``arithmetic``; the other functions in ``functions`` (``F``).
+``Variable`` gets its operators (``+ - * / ** @``, unary ``-``, indexing) and
+its tensor methods (``reshape``, ``transpose``, ``T``, ``sum`` ...) in one place,
+``operators.setup_variable()``, run when ``framework.autograd`` is imported; the
+other functions are in ``functions`` (``F``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import re
 import sys
 import weakref
 
@@ -38,34 +41,27 @@ __all__ = [
     "Function",
     "as_array",
     "as_variable",
-    "setup_variable",
+    "ShapeError",
 ]
 
-# DeZero's core.py also holds the arithmetic nodes; ours live in ``arithmetic``
-# (which imports this module), so ``from framework.autograd.core import add``
-# finds them there on first use (PEP 562 module ``__getattr__``).
-_ARITHMETIC_NAMES = frozenset("Add add Sub sub rsub Mul mul Div div rdiv Neg neg Pow pow".split())
+
+# DeZero's core.py also holds the arithmetic nodes and ``setup_variable``; ours are in
+# ``operators`` (which imports this module), so ``from framework.autograd.core import
+# add`` finds them there when asked (PEP 562), and no import cycle is made.
+_DEZERO_CORE_NAMES = frozenset(
+    "Add add Sub sub rsub Mul mul Div div rdiv Neg neg Pow pow setup_variable".split()
+)
 
 
 def __getattr__(name):
-    if name in _ARITHMETIC_NAMES:
-        from . import arithmetic
+    if name in _DEZERO_CORE_NAMES:
+        from . import operators
 
-        return getattr(arithmetic, name)
+        return getattr(operators, name)
     if name == "array_types":  # DeZero's tuple of the array classes a Variable may hold
         cp = sys.modules.get("cupy")
         return (np.ndarray,) if cp is None else (np.ndarray, cp.ndarray)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def setup_variable() -> None:
-    """Attach the operators ``+ - * / **`` to ``Variable`` (DeZero's name, step 20).
-
-    Importing ``framework.autograd`` has already done it; calling it again is harmless.
-    """
-    from .arithmetic import setup_variable as _setup
-
-    _setup()
 
 
 # -- configuration ------------------------------------------------------------
@@ -133,9 +129,9 @@ class Variable:
 
     Notes
     -----
-    ``+ - * / **`` and unary ``-`` work with broadcasting; they are attached by
-    ``arithmetic.setup_variable()``.  ``@``, indexing, ``reshape``, ``transpose``,
-    ``T``, ``sum``, ``max``, ``min`` call the functions of ``functions_tensor``.
+    ``+ - * / ** @``, unary ``-`` and indexing (with broadcasting), and the methods
+    ``reshape``, ``transpose``, ``T``, ``sum``, ``max``, ``min``, ``dot`` are attached
+    by ``operators.setup_variable()``.
     """
 
     __array_priority__ = 200  # ndarray + Variable calls Variable.__radd__
@@ -219,25 +215,13 @@ class Variable:
         ValueError
             When ``grad`` does not have the shape of this variable.
         """
-        if grad is not None:
-            self.grad = as_variable(grad)
-        if self.grad is None:
-            xp = backend.get_array_module(self.data)
-            self.grad = Variable(xp.ones_like(self.data))
-        if self.grad.shape != self.shape:
-            raise ValueError(
-                f"Variable.backward: expected a starting grad of shape {self.shape} (the "
-                f"shape of the variable), got {self.grad.shape}"
-            )
-
-        # A max-heap on generation (heapq is a min-heap, so negate); the counter
-        # breaks ties without comparing Function objects.
+        self._seed_grad(grad)
         funcs, seen, leaves = [], set(), []
 
-        def add_func(f):
+        def add_func(f):  # a max-heap on generation: heapq pops the smallest, so negate
             if f not in seen:
                 seen.add(f)
-                heapq.heappush(funcs, (-f.generation, len(seen), f))
+                heapq.heappush(funcs, (-f.generation, len(seen), f))  # len: a tie-breaker
 
         if self.creator is not None:
             add_func(self.creator)
@@ -264,6 +248,19 @@ class Variable:
         if not create_graph:
             _own_grads(leaves)
 
+    def _seed_grad(self, grad) -> None:
+        """Set the gradient ``backward`` starts from: ``grad``, else ``self.grad``, else ones."""
+        if grad is not None:
+            self.grad = as_variable(grad)
+        if self.grad is None:
+            xp = backend.get_array_module(self.data)
+            self.grad = Variable(xp.ones_like(self.data))
+        if self.grad.shape != self.shape:
+            raise ValueError(
+                f"Variable.backward: expected a starting grad of shape {self.shape} (the "
+                f"shape of the variable), got {self.grad.shape}"
+            )
+
     def unchain_backward(self) -> None:
         """Cut the graph behind this variable: every variable it came from forgets its creator.
 
@@ -277,71 +274,6 @@ class Variable:
                 if x.creator is not None:
                     funcs.append(x.creator)
                     x.unchain()
-
-    # -- tensor methods (defined in functions_tensor, imported on use) --------
-    def reshape(self, *shape):
-        """``F.reshape``: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-        from .functions_tensor import reshape
-
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        return reshape(self, tuple(shape))
-
-    def transpose(self, *axes):
-        """``F.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
-        from .functions_tensor import transpose
-
-        if len(axes) == 0:
-            axes = None
-        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return transpose(self, axes)
-
-    @property
-    def T(self) -> Variable:
-        """Transpose (all axes reversed)."""
-        from .functions_tensor import transpose
-
-        return transpose(self)
-
-    def sum(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.sum`` over ``axis``."""
-        from .functions_tensor import sum
-
-        return sum(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.max`` over ``axis``."""
-        from .functions_tensor import max
-
-        return max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims: bool = False) -> Variable:
-        """``F.min`` over ``axis``."""
-        from .functions_tensor import min
-
-        return min(self, axis, keepdims)
-
-    def dot(self, W) -> Variable:
-        """Matrix product ``self @ W`` (``F.matmul``)."""
-        from .functions_tensor import matmul
-
-        return matmul(self, W)
-
-    matmul = dot
-
-    def __getitem__(self, slices):
-        from .functions_tensor import get_item
-
-        return get_item(self, slices)
-
-    def __matmul__(self, other):
-        return self.dot(other)
-
-    def __rmatmul__(self, other):
-        from .functions_tensor import matmul
-
-        return matmul(other, self)
 
     def to_cpu(self) -> None:
         """Move ``data`` to the host (NumPy)."""
@@ -412,7 +344,10 @@ class Function:
         self.needs_input_grad = tuple(isinstance(x, Variable) for x in inputs)
         inputs = [as_variable(x) for x in inputs]
         xs = [x.data for x in inputs]
-        ys = self.forward(*xs)
+        try:
+            ys = self.forward(*xs)
+        except (ValueError, IndexError, TypeError) as err:  # say NumPy's error in our words
+            raise _forward_error(self, err, xs) from err
         if not isinstance(ys, tuple):
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # a NumPy scalar is on the host
@@ -431,3 +366,40 @@ class Function:
     def backward(self, *gys):
         """Return the input gradients (Variables) given the output gradients."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not written")
+
+
+# -- errors -------------------------------------------------------------------
+class ShapeError(ValueError, IndexError):
+    """A shape or index error of a ``Function``, naming it and the shapes it was given.
+
+    A ``ValueError`` (the framework's type for shapes) that is also an
+    ``IndexError``, as NumPy's ``AxisError`` is, so that ``for row in x`` over a
+    Variable stops at its end as it does over an array.
+    """
+
+
+_NAMED = re.compile(r"^[A-Za-z_][\w.]*: ")  # a message that already names its function
+_GRAPH_ATTRIBUTES = frozenset({"inputs", "outputs", "generation", "needs_input_grad"})
+
+
+def _forward_error(f: Function, err: Exception, xs) -> Exception:
+    """``err`` from ``f.forward`` told again: the F function, the node's settings, the shapes.
+
+    Errors the framework wrote itself (``"linear: ..."``) already say all that and
+    are returned unchanged.
+    """
+    if _NAMED.match(str(err)):
+        return err
+    name = type(f).__name__
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()  # GetItem -> get_item
+    F = sys.modules.get(f"{__package__}.functions")
+    where = f"F.{snake} ({name}.forward)" if hasattr(F, snake) else f"{name}.forward"
+    shapes = " and ".join(str(getattr(x, "shape", type(x).__name__)) for x in xs)
+    settings = ", ".join(
+        f"{k}={v!r}"
+        for k, v in vars(f).items()
+        if k not in _GRAPH_ATTRIBUTES and len(repr(v)) < 60
+    )
+    message = f"{where}: {err}; got input{'s' if len(xs) > 1 else ''} of shape {shapes}"
+    message += f" ({settings})" if settings else ""
+    return TypeError(message) if isinstance(err, TypeError) else ShapeError(message)

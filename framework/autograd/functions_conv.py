@@ -15,11 +15,11 @@ from .. import backend
 from ..functions import col2im as _col2im_array
 from ..functions import conv_output_size, pair
 from ..functions import im2col as _im2col_array
-from .arithmetic import broadcast_to
 from .core import Function, Variable, as_variable
-from .functions_tensor import GetItemGrad, linear, matmul
+from .operators import GetItemGrad, broadcast_to, matmul
 
-__all__ = [
+#: The functions and nodes that ``F`` hands on (as DeZero's ``functions.py`` does).
+F_NAMES = [
     "conv2d",
     "conv2d_simple",
     "deconv2d",
@@ -28,17 +28,20 @@ __all__ = [
     "average_pooling",
     "im2col",
     "col2im",
-    "im2col_array",
-    "col2im_array",
-    "get_conv_outsize",
-    "get_deconv_outsize",
-    "pair",
     "Conv2d",
     "Deconv2d",
     "Pooling",
     "AveragePooling",
     "Im2col",
     "Col2im",
+]
+__all__ = [
+    *F_NAMES,
+    "im2col_array",
+    "col2im_array",
+    "get_conv_outsize",
+    "get_deconv_outsize",
+    "pair",
 ]
 
 
@@ -85,6 +88,15 @@ def _check_windows(fn, shape, kernel, stride, pad):
         )
 
 
+def _windows(fn: str, kernel_size, stride, pad, shape=None) -> tuple:
+    """(kernel, stride, pad) as pairs, errors naming ``fn``; with ``shape``, a window must fit."""
+    kernel = _pair(fn, "kernel_size", kernel_size)
+    stride, pad = _pair(fn, "stride", stride), _pair(fn, "pad", pad)
+    if shape is not None:
+        _check_windows(fn, shape, kernel, stride, pad)
+    return kernel, stride, pad
+
+
 class Im2col(Function):
     """``y = im2col(x)``: (N, C, H, W) -> (N*OH*OW, C*KH*KW); backward ``col2im(gy)``.
 
@@ -92,9 +104,7 @@ class Im2col(Function):
     """
 
     def __init__(self, kernel_size, stride, pad, to_matrix):
-        self.kernel_size = _pair("Im2col", "kernel_size", kernel_size)
-        self.stride = _pair("Im2col", "stride", stride)
-        self.pad = _pair("Im2col", "pad", pad)
+        self.kernel_size, self.stride, self.pad = _windows("Im2col", kernel_size, stride, pad)
         self.to_matrix = to_matrix
 
     def forward(self, x):
@@ -117,19 +127,14 @@ def im2col(x, kernel_size, stride=1, pad=0, to_matrix: bool = True) -> Variable:
 
     ``kernel_size``, ``stride`` and ``pad`` are ints or pairs (h, w).
     """
-    kernel = _pair("im2col", "kernel_size", kernel_size)
-    stride = _pair("im2col", "stride", stride)
-    pad = _pair("im2col", "pad", pad)
-    _check_windows("im2col", x.shape, kernel, stride, pad)
+    kernel, stride, pad = _windows("im2col", kernel_size, stride, pad, x.shape)
     return Im2col(kernel, stride, pad, to_matrix)(x)
 
 
 def im2col_array(img, kernel_size, stride, pad, to_matrix: bool = True):
     """``im2col`` on a raw array (no graph): rows (N*OH*OW, C*KH*KW), or (N, C, KH, KW, OH, OW)."""
     return Im2col(
-        _pair("im2col_array", "kernel_size", kernel_size),
-        _pair("im2col_array", "stride", stride),
-        _pair("im2col_array", "pad", pad),
+        *_windows("im2col_array", kernel_size, stride, pad),
         to_matrix,
     ).forward(img)
 
@@ -138,9 +143,7 @@ def col2im_array(col, img_shape, kernel_size, stride, pad, to_matrix: bool = Tru
     """``col2im`` on a raw array (no graph): fold windows back into images of ``img_shape``."""
     return Col2im(
         img_shape,
-        _pair("col2im_array", "kernel_size", kernel_size),
-        _pair("col2im_array", "stride", stride),
-        _pair("col2im_array", "pad", pad),
+        *_windows("col2im_array", kernel_size, stride, pad),
         to_matrix,
     ).forward(col)
 
@@ -150,9 +153,7 @@ class Col2im(Function):
 
     def __init__(self, input_shape, kernel_size, stride, pad, to_matrix):
         self.input_shape = tuple(input_shape)
-        self.kernel_size = _pair("Col2im", "kernel_size", kernel_size)
-        self.stride = _pair("Col2im", "stride", stride)
-        self.pad = _pair("Col2im", "pad", pad)
+        self.kernel_size, self.stride, self.pad = _windows("Col2im", kernel_size, stride, pad)
         self.to_matrix = to_matrix
 
     def forward(self, col):
@@ -167,9 +168,7 @@ class Col2im(Function):
 
 def col2im(x, input_shape, kernel_size, stride=1, pad=0, to_matrix=True) -> Variable:
     """Fold rows (N*OH*OW, C*KH*KW) back into images of ``input_shape``."""
-    kernel = _pair("col2im", "kernel_size", kernel_size)
-    stride = _pair("col2im", "stride", stride)
-    pad = _pair("col2im", "pad", pad)
+    kernel, stride, pad = _windows("col2im", kernel_size, stride, pad)
     return Col2im(input_shape, kernel, stride, pad, to_matrix)(x)
 
 
@@ -227,7 +226,7 @@ def conv2d(x, W, b=None, stride=1, pad=0) -> Variable:
 
 
 def conv2d_simple(x, W, b=None, stride=1, pad=0) -> Variable:
-    """``conv2d`` assembled from graph nodes: ``im2col``, ``linear``, ``reshape``, ``transpose``.
+    """``conv2d`` from graph nodes: ``im2col``, ``matmul``, ``add``, ``reshape``, ``transpose``.
 
     The plain twin of :func:`conv2d` (DeZero's ``conv2d_simple``): every step is
     a node whose backward is already written, so this needs no backward of its own.
@@ -239,7 +238,9 @@ def conv2d_simple(x, W, b=None, stride=1, pad=0) -> Variable:
     pad = _pair("conv2d_simple", "pad", pad)
     OH, OW = _out_hw(x.shape, (KH, KW), stride, pad)
     col = im2col(x, (KH, KW), stride, pad, to_matrix=True)  # (N*OH*OW, C*KH*KW)
-    y = linear(col, W.reshape(OC, -1).transpose(), b)  # (N*OH*OW, OC)
+    y = matmul(col, W.reshape(OC, -1).transpose())  # (N*OH*OW, OC)
+    if b is not None:
+        y = y + b
     return y.reshape(N, OH, OW, OC).transpose(0, 3, 1, 2)
 
 
@@ -317,9 +318,9 @@ class Pooling(Function):
     """
 
     def __init__(self, kernel_size, stride=1, pad=0):
-        self.kernel_size = _pair(type(self).__name__, "kernel_size", kernel_size)
-        self.stride = _pair(type(self).__name__, "stride", stride)
-        self.pad = _pair(type(self).__name__, "pad", pad)
+        self.kernel_size, self.stride, self.pad = _windows(
+            type(self).__name__, kernel_size, stride, pad
+        )
 
     def forward(self, x):
         N, C = x.shape[:2]
@@ -343,10 +344,7 @@ class Pooling(Function):
 
 def pooling(x, kernel_size, stride=1, pad=0) -> Variable:
     """Max pooling of ``x`` (N, C, H, W) over ``kernel_size`` windows (ints or pairs)."""
-    kernel = _pair("pooling", "kernel_size", kernel_size)
-    stride = _pair("pooling", "stride", stride)
-    pad = _pair("pooling", "pad", pad)
-    _check_windows("pooling", x.shape, kernel, stride, pad)
+    kernel, stride, pad = _windows("pooling", kernel_size, stride, pad, x.shape)
     return Pooling(kernel, stride, pad)(x)
 
 
@@ -358,22 +356,15 @@ def pooling_simple(x, kernel_size, stride=1, pad=0) -> Variable:
     """
     x = as_variable(x)
     N, C = x.shape[:2]
-    kernel = _pair("pooling_simple", "kernel_size", kernel_size)
-    stride = _pair("pooling_simple", "stride", stride)
-    pad = _pair("pooling_simple", "pad", pad)
+    kernel, stride, pad = _windows("pooling_simple", kernel_size, stride, pad)
     OH, OW = _out_hw(x.shape, kernel, stride, pad)
     col = im2col(x, kernel, stride, pad, to_matrix=True).reshape(-1, kernel[0] * kernel[1])
     y = col.max(axis=1)
     return y.reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 
-class AveragePooling(Function):
+class AveragePooling(Pooling):
     """Average pooling: ``y`` = the mean of each window; backward spreads ``gy / (KH KW)``."""
-
-    def __init__(self, kernel_size, stride=1, pad=0):
-        self.kernel_size = _pair(type(self).__name__, "kernel_size", kernel_size)
-        self.stride = _pair(type(self).__name__, "stride", stride)
-        self.pad = _pair(type(self).__name__, "pad", pad)
 
     def forward(self, x):
         N, C = x.shape[:2]
@@ -393,8 +384,5 @@ class AveragePooling(Function):
 
 def average_pooling(x, kernel_size, stride=1, pad=0) -> Variable:
     """Average pooling of ``x`` (N, C, H, W) over ``kernel_size`` windows (ints or pairs)."""
-    kernel = _pair("average_pooling", "kernel_size", kernel_size)
-    stride = _pair("average_pooling", "stride", stride)
-    pad = _pair("average_pooling", "pad", pad)
-    _check_windows("average_pooling", x.shape, kernel, stride, pad)
+    kernel, stride, pad = _windows("average_pooling", kernel_size, stride, pad, x.shape)
     return AveragePooling(kernel, stride, pad)(x)

@@ -1,16 +1,25 @@
-"""Elementwise math and activations as fused nodes: one ``Function`` each.
+"""Elementwise math, activations and losses: one fused ``Function`` each.
 
 Fused means one node with a hand-derived ``backward``: fewer nodes, less memory and
 no overflow in the intermediate steps.  Their twins built only from primitive
 nodes (no backward written at all) are in :mod:`framework.autograd.composed`;
 the tests check that both give the same numbers.
+
+A loss that comes out NaN or infinite is never returned silently: the function
+returns it with a ``RuntimeWarning`` naming itself and the likely cause, as the
+loss layers do (the books let some networks diverge on purpose).  Labels ``t``
+for the classification losses and ``accuracy`` are class indices of shape (N,)
+or (N, 1); they are one-hot rows only when ``t`` has the scores' shape.
 """
 
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from .. import functions as _np_functions
-from .core import Function, Variable
+from .core import Function, Variable, as_array, as_variable
+from .operators import broadcast_to, sum
 
 __all__ = [
     "exp",
@@ -25,6 +34,12 @@ __all__ = [
     "log_softmax",
     "leaky_relu",
     "clip",
+    "mean_squared_error",
+    "mean_squared_error_simple",
+    "softmax_cross_entropy",
+    "sigmoid_cross_entropy",
+    "binary_cross_entropy",
+    "accuracy",
     "Exp",
     "Log",
     "Reciprocal",
@@ -37,6 +52,8 @@ __all__ = [
     "LogSoftmax",
     "LeakyReLU",
     "Clip",
+    "MeanSquaredError",
+    "SoftmaxCrossEntropy",
 ]
 
 
@@ -261,3 +278,186 @@ def clip(x, x_min, x_max) -> Variable:
     if x_min > x_max:
         raise ValueError(f"clip: expected x_min <= x_max, got x_min={x_min}, x_max={x_max}")
     return Clip(x_min, x_max)(x)
+
+
+# -- losses and the accuracy metric -------------------------------------------
+def _check_finite(name: str, loss):
+    """Warn (``RuntimeWarning``) when ``loss`` is NaN or infinite; the value is kept."""
+    xp = backend.get_array_module(loss)
+    if not bool(xp.isfinite(loss)):
+        warnings.warn(
+            f"{name}: loss is {float(loss)}; the inputs hold nan/inf or the weights have "
+            "diverged, try a lower learning rate",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+
+def mean_squared_error_simple(x0, x1) -> Variable:
+    """``sum((x0 - x1)**2) / N`` from primitive nodes (the twin of ``mean_squared_error``)."""
+    x0, x1 = as_variable(x0), as_variable(x1)
+    diff = x0 - x1
+    return sum(diff**2) / len(diff)
+
+
+class MeanSquaredError(Function):
+    """``y = sum((x0 - x1)**2) / N`` (DeZero's form: no factor 1/2, N = len(x0)).
+
+    backward: ``gx0 = gy * 2 (x0 - x1) / N``, ``gx1 = -gx0``.  The book's
+    ``MeanSquaredError`` layer halves this loss, and its gradient with it.
+    """
+
+    def forward(self, x0, x1):
+        if x0.shape != x1.shape:
+            raise ValueError(
+                f"mean_squared_error: expected x0 and x1 of one shape, got {x0.shape} and "
+                f"{x1.shape}; reshape the target, e.g. t.reshape({x0.shape})"
+            )
+        diff = x0 - x1
+        y = (diff * diff).sum() / len(diff)
+        _check_finite("mean_squared_error", y)
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        diff = x0 - x1
+        gx0 = broadcast_to(gy, diff.shape) * diff * (2.0 / len(diff))
+        return gx0, -gx0
+
+
+def mean_squared_error(x0, x1) -> Variable:
+    """Mean over the batch of the summed squared error between ``x0`` and ``x1``.
+
+    A target ``x1`` with as many elements as ``x0`` but another shape is reshaped
+    to ``x0``'s shape (DeZero's step 59 compares a (1, 1) output with a (1,)
+    target); other shapes are refused, because broadcasting (N, 1) against (N,)
+    would silently compare every pair.
+    """
+    x0, x1 = as_variable(x0), as_variable(x1)
+    if x0.shape != x1.shape and x0.size == x1.size:
+        x1 = x1.reshape(x0.shape)
+    return MeanSquaredError()(x0, x1)
+
+
+def _is_one_hot(y, t) -> bool:
+    """One-hot rows only when ``t`` has the scores' shape (N, C) with C > 1."""
+    return t.ndim == 2 and t.shape == y.shape and y.shape[1] > 1
+
+
+def _check_targets(x, t):
+    """Return labels (N,) or one-hot rows (N, C) for scores ``x`` (N, C); else raise.
+
+    Labels of shape (N, 1) are class indices, as in DeZero (``t.ravel()``).
+    """
+    if x.ndim != 2:
+        raise ValueError(
+            f"softmax_cross_entropy: expected scores x of shape (N, C), got {x.shape}"
+        )
+    N, C = x.shape
+    if _is_one_hot(x, t) and t.dtype.kind == "f":
+        return t
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t.ravel()
+    if t.ndim != 1 or t.dtype.kind not in "iu":
+        raise TypeError(
+            f"softmax_cross_entropy: expected t as integer labels of shape ({N},) or ({N}, 1) "
+            f"or one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
+        )
+    if t.shape[0] != N:
+        raise ValueError(
+            f"softmax_cross_entropy: x has {N} rows but t has {t.shape[0]} labels; "
+            "x and t must hold the same samples"
+        )
+    if N and (int(t.min()) < 0 or int(t.max()) >= C):
+        raise ValueError(
+            f"softmax_cross_entropy: expected labels in [0, {C - 1}] for {C} classes, got "
+            f"values from {int(t.min())} to {int(t.max())}"
+        )
+    return t
+
+
+class SoftmaxCrossEntropy(Function):
+    """Softmax then cross-entropy, fused: ``loss = -sum(t * log softmax(x)) / N``.
+
+    backward: ``gx = (softmax(x) - t) * gy / N`` (``t`` as one-hot rows); the
+    labels get no gradient.  Shapes: x (N, C); t (N,) or (N, 1) labels or (N, C) rows.
+    """
+
+    def forward(self, x, t):
+        t = _check_targets(x, t)
+        xp = backend.get_array_module(x)
+        N = x.shape[0]
+        logp = _np_functions.log_softmax(x)
+        picked = logp[xp.arange(N), t] if t.ndim == 1 else (t * logp).sum(axis=1)
+        loss = -picked.sum() / N
+        _check_finite("softmax_cross_entropy", loss)
+        return loss
+
+    def backward(self, gy):
+        x, t = self.inputs
+        N, C = x.shape
+        xp = backend.get_array_module(x.data)
+        t_rows = t.data if _is_one_hot(x, t) else xp.eye(C, dtype=x.dtype)[t.data.ravel()]
+        return (softmax(x) - t_rows) * (gy / N), None
+
+
+def softmax_cross_entropy(x, t) -> Variable:
+    """Cross-entropy of the softmax of scores ``x`` against labels ``t`` (batch mean)."""
+    return SoftmaxCrossEntropy()(x, t)
+
+
+def _binary_targets(name, p, t):
+    """``t`` reshaped to ``p``'s shape (DeZero reshapes (N,) to (N, 1)); else ValueError."""
+    t = as_variable(t)
+    if t.shape != p.shape:
+        if t.size != p.size:
+            raise ValueError(
+                f"{name}: expected t with one target per element of x, of shape {p.shape}, "
+                f"got {t.shape}"
+            )
+        t = t.reshape(p.shape)
+    return t
+
+
+def sigmoid_cross_entropy(x, t) -> Variable:
+    """Binary cross-entropy of ``sigmoid(x)`` against targets ``t`` in {0, 1}.
+
+    ``loss = -sum(t log p + (1 - t) log(1 - p)) / N`` with ``p = sigmoid(x)``
+    clipped to ``[1e-15, 1]`` (DeZero's guard against ``log(0)``).  Shapes: x (N, 1)
+    or (N,), t of x's size.
+    """
+    x = as_variable(x)
+    t = _binary_targets("sigmoid_cross_entropy", x, t)
+    p = clip(sigmoid(x), 1e-15, 1.0)
+    tlog_p = t * log(p) + (1 - t) * log(1 - p)
+    return -1 * sum(tlog_p) / len(x)
+
+
+def binary_cross_entropy(p, t) -> Variable:
+    """Binary cross-entropy of probabilities ``p`` against targets ``t`` in {0, 1}.
+
+    ``loss = -sum(t log p + (1 - t) log(1 - p)) / N`` with ``p`` clipped to
+    ``[1e-15, 0.999]`` as in DeZero (so ``log(1 - p)`` stays finite).
+    """
+    p = as_variable(p)
+    t = _binary_targets("binary_cross_entropy", p, t)
+    p = clip(p, 1e-15, 0.999)
+    tlog_p = t * log(p) + (1 - t) * log(1 - p)
+    return -1 * sum(tlog_p) / len(t)
+
+
+def accuracy(y, t) -> Variable:
+    """Fraction of rows of ``y`` whose largest score is at the label ``t`` (no gradient).
+
+    ``t``: labels (N,) or (N, 1), or one-hot rows of ``y``'s shape.
+    """
+    y, t = as_variable(y), as_variable(t)
+    labels = t.data.argmax(axis=1) if _is_one_hot(y, t) else t.data.ravel()
+    if len(labels) != len(y):
+        raise ValueError(
+            f"accuracy: y has {len(y)} rows but t has {len(labels)} labels; "
+            "they must hold the same samples"
+        )
+    pred = y.data.argmax(axis=1).reshape(labels.shape)
+    acc = (pred == labels).mean()
+    return Variable(as_array(acc, backend.get_array_module(acc)))

@@ -16,12 +16,10 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..npzfile import load_arrays, mismatches, save_arrays
+from ..npzfile import ArraySpec, load_arrays, save_arrays
 from .core import Parameter
+from .functions import batch_norm, embed_id, linear, sigmoid, tanh
 from .functions_conv import _pair, conv2d, deconv2d, pair  # noqa: F401 (pair: DeZero's place)
-from .functions_math import sigmoid, tanh
-from .functions_tensor import linear
-from .functions_train import batch_norm, embed_id
 
 __all__ = ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"]
 
@@ -114,7 +112,8 @@ class Layer:
         """
         params = {}
         self._flatten_params(params)
-        save_arrays(path, {k: p.data for k, p in params.items() if p.data is not None})
+        arrays = {k: p.data for k, p in params.items() if p.data is not None}
+        save_arrays(path, arrays, owner=f"{type(self).__name__}.save_weights")
 
     def load_weights(self, path) -> None:
         """Read weights written by ``save_weights``; everything is checked before any change.
@@ -126,18 +125,40 @@ class Layer:
             not match this model; the model is then left as it was.
         """
         name = f"{type(self).__name__}.load_weights"
-        loaded = load_arrays(path, name)
+        specs = {}
+        self._param_specs(specs)
+        # names, shapes and dtypes are checked from the file's headers, before any data
+        loaded = load_arrays(path, name, expected=specs, target="this model")
         params = {}
         self._flatten_params(params)
-        problems = mismatches({k: p.data for k, p in params.items()}, loaded)
-        if problems:
-            raise ValueError(f"{name}: {path} does not match this model: " + "; ".join(problems))
         for k in set(params) & set(loaded):
             p = params[k]
             if p.data is None:  # not initialised yet (input size unknown): take the file's
                 p.data = loaded[k]
             else:
                 p.data[...] = backend.get_array_module(p.data).asarray(loaded[k])
+        self._sync_sizes()
+
+    def _param_specs(self, specs: dict, parent_key: str = "") -> None:
+        """Fill ``specs`` with ``"l0/W" -> array``, or the spec of a parameter not sized yet."""
+        for name in self._params:
+            obj = self.__dict__[name]
+            key = f"{parent_key}/{name}" if parent_key else name
+            if isinstance(obj, Layer):
+                obj._param_specs(specs, key)
+            else:
+                specs[key] = obj.data if obj.data is not None else self._lazy_spec(name)
+
+    def _lazy_spec(self, name: str):
+        """Return the ``ArraySpec`` of parameter ``name`` before it is sized (None: anything)."""
+        return None
+
+    def _sync_sizes(self) -> None:
+        """After loading, let layers read their sizes (e.g. ``in_size``) from the new weights."""
+        for name in self._params:
+            obj = self.__dict__[name]
+            if isinstance(obj, Layer):
+                obj._sync_sizes()
 
 
 def _normal(rng, shape, fan_in: int, dtype):
@@ -184,6 +205,13 @@ class Linear(Layer):
     def _init_W(self, xp=np):
         W = _normal(self.rng, (self.in_size, self.out_size), self.in_size, self.dtype)
         self.W.data = xp.asarray(W)
+
+    def _lazy_spec(self, name):
+        return ArraySpec((None, self.out_size), self.dtype) if name == "W" else None
+
+    def _sync_sizes(self) -> None:
+        if self.W.data is not None:
+            self.in_size = self.W.data.shape[0]
 
     def forward(self, x):
         if self.W.data is None:
@@ -239,20 +267,39 @@ class Conv2d(Layer):
             self._init_W()
         self.b = None if nobias else Parameter(np.zeros(out_channels, dtype=dtype), name="b")
 
+    _C_AXIS = 1  # where the input channels stand in W: (OC, C, KH, KW)
+
+    def _W_shape(self, C) -> tuple:
+        """Shape of ``W`` for ``C`` input channels (None: not known yet)."""
+        KH, KW = self.kernel_size
+        return (self.out_channels, C, KH, KW)
+
+    def _lazy_spec(self, name):
+        return ArraySpec(self._W_shape(None), self.dtype) if name == "W" else None
+
+    def _sync_sizes(self) -> None:
+        if self.W.data is not None:
+            self.in_channels = self.W.data.shape[self._C_AXIS]
+
     def _init_W(self, xp=np):
         KH, KW = self.kernel_size
-        shape = (self.out_channels, self.in_channels, KH, KW)
-        self.W.data = xp.asarray(_normal(self.rng, shape, self.in_channels * KH * KW, self.dtype))
+        fan_in = self.in_channels * KH * KW
+        W = _normal(self.rng, self._W_shape(self.in_channels), fan_in, self.dtype)
+        self.W.data = xp.asarray(W)
+
+    def _size_from(self, x) -> None:
+        """Create ``W`` on the first call, with ``in_channels`` read from ``x`` (N, C, H, W)."""
+        if getattr(x, "ndim", None) != 4:
+            raise ValueError(
+                f"{type(self).__name__}.forward: expected x of shape (N, C, H, W), got "
+                f"{getattr(x, 'shape', type(x).__name__)}"
+            )
+        self.in_channels = x.shape[1]
+        self._init_W(backend.get_array_module(x))
 
     def forward(self, x):
         if self.W.data is None:
-            if getattr(x, "ndim", None) != 4:
-                raise ValueError(
-                    f"Conv2d.forward: expected x of shape (N, C, H, W), got "
-                    f"{getattr(x, 'shape', type(x).__name__)}"
-                )
-            self.in_channels = x.shape[1]
-            self._init_W(backend.get_array_module(x))
+            self._size_from(x)
         return conv2d(x, self.W, self.b, self.stride, self.pad)
 
 
@@ -264,20 +311,15 @@ class Deconv2d(Conv2d):
     ``sqrt(1 / (C * KH * KW))`` (DeZero's); ``in_channels`` may be inferred.
     """
 
-    def _init_W(self, xp=np):
+    _C_AXIS = 0  # W: (C, OC, KH, KW)
+
+    def _W_shape(self, C) -> tuple:
         KH, KW = self.kernel_size
-        shape = (self.in_channels, self.out_channels, KH, KW)
-        self.W.data = xp.asarray(_normal(self.rng, shape, self.in_channels * KH * KW, self.dtype))
+        return (C, self.out_channels, KH, KW)
 
     def forward(self, x):
         if self.W.data is None:
-            if getattr(x, "ndim", None) != 4:
-                raise ValueError(
-                    f"Deconv2d.forward: expected x of shape (N, C, H, W), got "
-                    f"{getattr(x, 'shape', type(x).__name__)}"
-                )
-            self.in_channels = x.shape[1]
-            self._init_W(backend.get_array_module(x))
+            self._size_from(x)
         return deconv2d(x, self.W, self.b, self.stride, self.pad)
 
 

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functions_conv import average_pooling, pooling
-from .functions_math import relu, sigmoid
-from .functions_tensor import reshape
-from .functions_train import dropout
+from . import utils
+from .functions import average_pooling, dropout, pooling, relu, reshape, sigmoid
 from .layers import BatchNorm, Conv2d, Layer, Linear
 from .utils import plot_dot_graph
 
@@ -96,13 +94,21 @@ class MLP(Model):
         return self.layers[-1](x)
 
 
-def _no_pretrained_weights(model: str, url: str):
-    """Build the error for ``pretrained=True``: this framework downloads nothing here."""
-    return RuntimeError(
-        f"{model}(pretrained=True): the pretrained weights are a download ({url}) that this "
-        "framework does not make. Download the file yourself, then build the model with "
-        "pretrained=False and call model.load_weights(path)"
-    )
+def _load_pretrained(model: Model, name: str, url: str) -> None:
+    """Load DeZero's pretrained weights into ``model``: ``utils.get_file``, ``load_weights``.
+
+    The file is downloaded once into ``utils.cache_dir`` (DeZero's ``~/.dezero``)
+    and found there afterwards.  Offline, or without pooch, the error says what was
+    asked and how to get the file by hand.
+    """
+    try:
+        path = utils.get_file(url)
+    except (ConnectionError, ImportError) as err:
+        raise type(err)(
+            f"{name}(pretrained=True): cannot fetch the pretrained weights: {err}. Or build "
+            f"the model with pretrained=False and call model.load_weights(path)"
+        ) from err
+    model.load_weights(path)
 
 
 class VGG16(Model):
@@ -116,15 +122,13 @@ class VGG16(Model):
     Parameters
     ----------
     pretrained : bool
-        DeZero downloads ``WEIGHTS_PATH`` here; this framework raises a
-        ``RuntimeError`` saying so (download the file, then ``load_weights``).
+        Load DeZero's trained weights, ``WEIGHTS_PATH`` (528 MB), downloaded once
+        with ``utils.get_file``; ``ConnectionError`` when offline.
     """
 
     WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz"
 
     def __init__(self, pretrained: bool = False):
-        if pretrained:
-            raise _no_pretrained_weights("VGG16", VGG16.WEIGHTS_PATH)
         super().__init__()
         blocks = [(1, 64, 2), (2, 128, 2), (3, 256, 3), (4, 512, 3), (5, 512, 3)]
         self.blocks = []
@@ -136,6 +140,8 @@ class VGG16(Model):
         self.fc6 = Linear(4096)
         self.fc7 = Linear(4096)
         self.fc8 = Linear(1000)
+        if pretrained:
+            _load_pretrained(self, "VGG16", VGG16.WEIGHTS_PATH)
 
     def forward(self, x):
         for names in self.blocks:
@@ -169,7 +175,8 @@ class ResNet(Model):
     ----------
     n_layers : {50, 101, 152}
     pretrained : bool
-        DeZero downloads ``WEIGHTS_PATH``; this framework raises a ``RuntimeError``.
+        Load DeZero's trained weights, ``WEIGHTS_PATH`` with the depth filled in,
+        downloaded once with ``utils.get_file``; ``ConnectionError`` when offline.
     """
 
     WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/resnet{}.npz"
@@ -181,8 +188,6 @@ class ResNet(Model):
                 f"ResNet: the n_layers argument should be either 50, 101, or 152, but "
                 f"{n_layers} was given"
             )
-        if pretrained:
-            raise _no_pretrained_weights(f"ResNet{n_layers}", ResNet.WEIGHTS_PATH.format(n_layers))
         super().__init__()
         block = ResNet.BLOCKS[n_layers]
         self.conv1 = Conv2d(64, 7, 2, 3)
@@ -192,6 +197,8 @@ class ResNet(Model):
         self.res4 = BuildingBlock(block[2], 512, 256, 1024, 2)
         self.res5 = BuildingBlock(block[3], 1024, 512, 2048, 2)
         self.fc6 = Linear(1000)
+        if pretrained:
+            _load_pretrained(self, f"ResNet{n_layers}", ResNet.WEIGHTS_PATH.format(n_layers))
 
     def forward(self, x):
         x = relu(self.bn1(self.conv1(x)))

@@ -3,7 +3,9 @@
 ``gradient_check`` keeps DeZero's name but checks more strictly: it compares
 backprop with the central difference of ``sum(g * f(x))`` for a *random* upstream
 gradient ``g``, in float64.  (DeZero differentiates ``sum(f(x))``, that is
-``g = 1``, and then a softmax whose backward returns zeros still passes.)
+``g = 1``, and then a softmax whose backward returns zeros still passes.)  The
+central difference itself is the one of the hand-written world,
+:func:`framework.gradient.numerical_gradient`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import numpy as np
 
 from .. import backend
 from ..functions import conv_output_size, pair, sum_to
+from ..gradient import numerical_gradient
 from .core import Variable, as_variable
 
 __all__ = [
+    "GRAPHVIZ_HINT",
     "numerical_grad",
     "gradient_check",
     "array_equal",
@@ -38,31 +42,39 @@ __all__ = [
     "show_progress",
 ]
 
-INSTALL_HINT = "to draw graphs install graphviz: pip install graphviz; apt-get install graphviz"
+#: The one install hint for drawing graphs (``plot_dot_graph`` here, ``framework.plot``).
+GRAPHVIZ_HINT = "to draw graphs install graphviz: pip install graphviz; apt-get install graphviz"
+INSTALL_HINT = GRAPHVIZ_HINT  # the name this module used before
 
 
 def numerical_grad(f, x, *args, eps: float = 1e-4, **kwargs):
     """Central-difference gradient of ``sum(f(x, *args, **kwargs))`` with respect to ``x``.
 
-    ``(sum f(x + eps e_i) - sum f(x - eps e_i)) / (2 eps)`` for every element ``i``;
-    ``x`` (an array or the ``data`` of a Variable) is changed in place and restored.
+    ``(sum f(x + eps e_i) - sum f(x - eps e_i)) / (2 eps)`` for every element ``i``,
+    computed by :func:`framework.gradient.numerical_gradient`; ``x`` (a float array
+    or the ``data`` of a Variable) is changed in place and restored.
 
     Returns
     -------
     array of the shape of ``x``
     """
     x = x.data if isinstance(x, Variable) else x
-    xp = backend.get_array_module(x)
-    grad = xp.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx].copy()
-        x[idx] = old + eps
-        y_plus = as_variable(f(x, *args, **kwargs)).data.sum()
-        x[idx] = old - eps
-        y_minus = as_variable(f(x, *args, **kwargs)).data.sum()
-        x[idx] = old
-        grad[idx] = (y_plus - y_minus) / (2 * eps)
-    return grad
+    return numerical_gradient(lambda a: as_variable(f(a, *args, **kwargs)).data.sum(), x, eps)
+
+
+def _check_gradient_check_call(f, x):
+    """TypeError naming ``gradient_check`` unless ``f`` is callable and ``x`` numeric."""
+    if not callable(f):
+        raise TypeError(
+            f"gradient_check: expected f to be a function of x (e.g. F.sigmoid), got "
+            f"{type(f).__name__}; call it as gradient_check(f, x, *args)"
+        )
+    data = x.data if isinstance(x, Variable) else x
+    if getattr(getattr(data, "dtype", None), "kind", None) not in ("f", "i", "u"):
+        raise TypeError(
+            f"gradient_check: expected x as a numeric array or Variable, got "
+            f"{getattr(data, 'dtype', type(data).__name__)}; e.g. np.random.rand(3, 4)"
+        )
 
 
 def gradient_check(f, x, *args, rtol=1e-5, atol=1e-7, eps=1e-4, rng=None, **kwargs) -> bool:
@@ -79,14 +91,20 @@ def gradient_check(f, x, *args, rtol=1e-5, atol=1e-7, eps=1e-4, rng=None, **kwar
         ``f(x, *args, **kwargs)`` returns a Variable.
     x : array or Variable
     rng : numpy.random.Generator, optional
-        Draws ``g``; ``default_rng(0)`` when omitted.
+        Draws ``g``; NumPy's global state when omitted (``np.random.seed`` repeats it).
+
+    Raises
+    ------
+    TypeError
+        When ``f`` is not callable or ``x`` is not a numeric array.
     """
-    rng = np.random.default_rng(0) if rng is None else rng
+    _check_gradient_check_call(f, x)
     x64 = as_variable(x).data.astype(np.float64)  # a copy: the caller's x is untouched
     xp = backend.get_array_module(x64)
     xv = Variable(x64)
     y = as_variable(f(xv, *args, **kwargs))
-    g = xp.asarray(rng.standard_normal(y.shape))
+    draws = np.random.randn(*y.shape) if rng is None else rng.standard_normal(y.shape)  # noqa: NPY002
+    g = xp.asarray(draws)
     y.backward(grad=g)
     backprop = xp.zeros_like(x64) if xv.grad is None else xv.grad.data
 
@@ -105,18 +123,25 @@ def gradient_check(f, x, *args, rtol=1e-5, atol=1e-7, eps=1e-4, rng=None, **kwar
 
 
 def array_equal(a, b) -> bool:
-    """Return True if two arrays (or Variables) have the same shape and elements."""
+    """Return True if two arrays (or Variables) have the same shape and elements (DeZero's)."""
     a = a.data if isinstance(a, Variable) else a
     b = b.data if isinstance(b, Variable) else b
     return bool(np.array_equal(backend.to_cpu(a), backend.to_cpu(b)))
 
 
 def array_allclose(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    """Return True if two arrays (or Variables) agree within ``atol + rtol * |b|``."""
+    """Return True if two arrays (or Variables) agree within ``atol + rtol * |b|``.
+
+    As DeZero's (``np.allclose``), the two are broadcast against each other, so a
+    (1,) array equals a scalar; shapes that do not broadcast are simply not close.
+    """
     a = a.data if isinstance(a, Variable) else a
     b = b.data if isinstance(b, Variable) else b
     a, b = backend.to_cpu(a), backend.to_cpu(b)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    try:
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    except ValueError:  # shapes that do not broadcast
+        return False
 
 
 # -- drawing the graph --------------------------------------------------------
@@ -178,8 +203,8 @@ def plot_dot_graph(output, verbose: bool = True, to_file: str = "graph.png"):
     dot_text = get_dot_graph(output, verbose)
     dot = shutil.which("dot")
     if dot is None:
-        warnings.warn(INSTALL_HINT, stacklevel=2)
-        return f"// {INSTALL_HINT}\n{dot_text}"
+        warnings.warn(GRAPHVIZ_HINT, stacklevel=2)
+        return f"// {GRAPHVIZ_HINT}\n{dot_text}"
     fmt = to_file.rsplit(".", 1)[-1] if "." in to_file else "png"
     subprocess.run([dot, f"-T{fmt}", "-o", to_file], input=dot_text, text=True, check=True)
     try:

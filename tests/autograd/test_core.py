@@ -370,13 +370,11 @@ def test_repeated_training_on_a_100_layer_chain_does_not_grow_memory(passes, rng
 
 
 def test_plain_array_inputs_get_no_gradient_work(rng, monkeypatch):
-    from framework.autograd import functions_tensor
+    from framework.autograd import functions
 
     calls = []
-    real = functions_tensor.matmul
-    monkeypatch.setattr(
-        functions_tensor, "matmul", lambda a, b: calls.append(a.shape) or real(a, b)
-    )
+    real = functions.matmul
+    monkeypatch.setattr(functions, "matmul", lambda a, b: calls.append(a.shape) or real(a, b))
     x, W = rng.standard_normal((4, 3)), Parameter(rng.standard_normal((3, 2)))
     y = F.linear(x, W)
     assert y.creator.needs_input_grad == (False, True)
@@ -400,12 +398,12 @@ def test_inputs_and_parameters_get_writable_gradients_of_their_own():
 
 
 def test_dezeros_core_names_are_found_in_core():
-    """DeZero's core.py holds the arithmetic nodes too; ours live in ``arithmetic``."""
-    from framework.autograd import arithmetic, core
+    """DeZero's core.py holds the arithmetic nodes too; ours live in ``operators``."""
+    from framework.autograd import core, operators
 
     for name in ["Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "rdiv"]:
-        assert getattr(core, name) is getattr(arithmetic, name)
-    assert core.Neg is arithmetic.Neg and core.pow is arithmetic.pow
+        assert getattr(core, name) is getattr(operators, name)
+    assert core.Neg is operators.Neg and core.pow is operators.pow
     assert np.ndarray in core.array_types
     core.setup_variable()  # again: harmless
     assert float((Variable(np.array(3.0)) * 2 - 1).data) == 5.0

@@ -542,3 +542,15 @@ def test_other_functions_reject_bad_shapes_and_values():
         F.dropout(np.zeros(2), 1.0)
     with pytest.raises(ValueError, match="batch_norm: expected x of shape"):
         F.batch_norm(np.zeros((2, 3)), np.ones(2), np.zeros(2), np.zeros(2), np.ones(2))
+
+
+def test_batch_norm_convention_is_dezeros_decay_09_eps_2e5_unbiased(rng):
+    x = rng.standard_normal((6, 3, 2, 2))  # images: M = N*H*W = 24 rows per channel
+    mean, var = np.zeros(3), np.ones(3)
+    F.batch_norm(x, np.ones(3), np.zeros(3), mean, var)  # the defaults
+    rows = x.transpose(0, 2, 3, 1).reshape(-1, 3)
+    np.testing.assert_allclose(mean, 0.1 * rows.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(var, 0.9 + 0.1 * rows.var(axis=0) * 24 / 23, rtol=1e-12)
+    y = F.batch_norm(x, np.ones(3), np.zeros(3), mean, var).data
+    expected = (rows - rows.mean(axis=0)) / np.sqrt(rows.var(axis=0) + 2e-5)
+    np.testing.assert_allclose(y.transpose(0, 2, 3, 1).reshape(-1, 3), expected, rtol=1e-10)

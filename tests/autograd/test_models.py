@@ -178,10 +178,37 @@ def test_resnet_depths_and_pretrained_need_a_download():
     assert [len(ResNet(n).res4._forward) for n in (101, 152)] == [23, 36]
     with pytest.raises(ValueError, match="should be either 50, 101, or 152, but 34 was given"):
         ResNet(34)
+
+
+@pytest.mark.parametrize(
+    ("build", "url"),
+    [
+        (lambda: VGG16(pretrained=True), VGG16.WEIGHTS_PATH),
+        (lambda: ResNet(101, pretrained=True), ResNet.WEIGHTS_PATH.format(101)),
+    ],
+    ids=["VGG16", "ResNet101"],
+)
+def test_pretrained_downloads_with_get_file_then_loads_the_weights(build, url, monkeypatch):
+    from framework.autograd import models, utils
+
+    calls = []
+    monkeypatch.setattr(utils, "get_file", lambda u: calls.append(u) or "/cache/weights.npz")
+    monkeypatch.setattr(models.Model, "load_weights", lambda self, path: calls.append(path))
+    build()
+    assert calls == [url, "/cache/weights.npz"]
+    assert url.startswith("https://github.com/koki0702/dezero-models/releases/download/v0.1/")
+
+
+def test_pretrained_offline_says_what_it_tried_and_the_way_by_hand(tmp_path, monkeypatch):
+    from framework.autograd import utils
+
+    monkeypatch.setattr(utils, "cache_dir", str(tmp_path))  # nothing cached
+    monkeypatch.setattr(VGG16, "WEIGHTS_PATH", "http://127.0.0.1:9/vgg16.npz")  # refused at once
+    pytest.importorskip("pooch")
     with pytest.raises(
-        RuntimeError,
-        match=r"VGG16\(pretrained=True\).*download \(https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz\)",
+        ConnectionError,
+        match=r"VGG16\(pretrained=True\): cannot fetch .*get_file: cannot download "
+        r"http://127\.0\.0\.1:9/vgg16\.npz.*pretrained=False.*load_weights",
     ):
         VGG16(pretrained=True)
-    with pytest.raises(RuntimeError, match=r"resnet101.npz.*load_weights"):
-        ResNet(101, pretrained=True)
+    assert list(tmp_path.iterdir()) == []

@@ -83,7 +83,13 @@ def test_step27_a_user_function_and_the_taylor_series_of_sin():
     )
 
 
-def test_step28_gradient_descent_on_rosenbrock():
+def test_step28_gradient_descent_on_rosenbrock_with_the_simple_core():
+    import framework.autograd as dezero
+
+    assert not dezero.is_simple_core  # so step 28 imports the simple core by name
+    from framework.autograd.core_simple import Variable, setup_variable
+
+    setup_variable()
     x0, x1 = Variable(np.array(0.0)), Variable(np.array(2.0))
     lr = 0.001
     for _ in range(1000):
@@ -91,9 +97,23 @@ def test_step28_gradient_descent_on_rosenbrock():
         x0.cleargrad()
         x1.cleargrad()
         y.backward()
-        x0.data -= lr * x0.grad.data  # step 28's simple core has x0.grad as an array
-        x1.data -= lr * x1.grad.data
+        assert isinstance(x0.grad, (np.ndarray, np.generic))  # arrays, not Variables
+        x0.data -= lr * x0.grad
+        x1.data -= lr * x1.grad
     # DeZero after 1000 steps; the minimum (1, 1) is still far, as the book shows
+    assert float(x0.data) == pytest.approx(0.6837118569138317, rel=1e-12)
+    assert float(x1.data) == pytest.approx(0.4659526837427042, rel=1e-12)
+
+
+def test_step28_the_full_core_takes_the_same_steps():
+    x0, x1 = Variable(np.array(0.0)), Variable(np.array(2.0))
+    for _ in range(1000):
+        y = 100 * (x1 - x0**2) ** 2 + (x0 - 1) ** 2
+        x0.cleargrad()
+        x1.cleargrad()
+        y.backward()
+        x0.data -= 0.001 * x0.grad.data  # here x0.grad is a Variable
+        x1.data -= 0.001 * x1.grad.data
     assert float(x0.data) == pytest.approx(0.6837118569138317, rel=1e-12)
     assert float(x1.data) == pytest.approx(0.4659526837427042, rel=1e-12)
 
@@ -117,6 +137,9 @@ def f(x):
 
 
 def test_step29_newton_with_a_hand_written_second_derivative():
+    from framework.autograd.core_simple import Variable, setup_variable
+
+    setup_variable()
     x = Variable(np.array(2.0))
     printed = []
     for _ in range(10):
@@ -124,8 +147,29 @@ def test_step29_newton_with_a_hand_written_second_derivative():
         y = f(x)
         x.cleargrad()
         y.backward()
-        x.data -= x.grad.data / (12 * x.data**2 - 4)
+        x.data -= x.grad / (12 * x.data**2 - 4)
     np.testing.assert_allclose(printed, NEWTON, rtol=1e-12)
+
+
+def test_the_simple_core_no_grad_using_config_and_its_errors():
+    from framework.autograd import core_simple as cs
+
+    x = cs.Variable(np.array(3.0))
+    with cs.no_grad():
+        y = x * 2 + 1
+    assert y.creator is None and float(y.data) == 7.0
+    with cs.using_config("enable_backprop", False):
+        assert not cs.Config.enable_backprop
+    assert cs.Config.enable_backprop
+    y = -x / 2 - 1 + 2.0 / x  # every operator, numbers on both sides
+    y.backward()
+    assert float(x.grad) == pytest.approx(-0.5 - 2.0 / 9.0)
+    assert repr(cs.Variable(np.array([1.0, 2.0]))) == "variable([1. 2.])"
+    x.cleargrad()
+    x.backward()  # a leaf: its gradient is ones
+    assert float(x.grad) == 1.0
+    with pytest.raises(TypeError, match=r"core_simple\.Variable: .*got float"):
+        cs.Variable(1.0)
 
 
 def test_step33_newton_with_the_second_derivative_by_backprop():
