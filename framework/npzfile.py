@@ -209,6 +209,7 @@ def load_arrays(
                 raise _RefusedError("it holds a single array (.npy), not named arrays")
             f.seek(0)
             with zipfile.ZipFile(f) as zf, contextlib.ExitStack() as members:
+                _check_member_count(f, zf)
                 headers = _read_headers(zf, max_bytes, members)
                 if expected is not None:
                     specs = {k: ArraySpec(h[2], h[3]) for k, h in headers.items()}
@@ -279,6 +280,26 @@ def _kind(mode):
         (stat.S_ISBLK, "a block device"),
     ]
     return next((text for test, text in kinds if test(mode)), "not a plain file")
+
+
+def _check_member_count(f, zf) -> None:
+    """Refuse an archive whose central directory lists fewer members than its end record.
+
+    ``zipfile`` stops reading a damaged central directory early without a word, so a
+    corrupt file could otherwise load with an array silently missing.
+    """
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(max(0, size - (1 << 16) - 22))
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise _RefusedError("its end-of-archive record is missing")
+    declared = struct.unpack("<H", tail[at + 10 : at + 12])[0]
+    if declared != 0xFFFF and declared != len(zf.infolist()):  # 0xFFFF: a zip64 count
+        raise _RefusedError(
+            f"its directory lists {len(zf.infolist())} member(s) but declares {declared}"
+        )
 
 
 def _read_headers(zf, max_bytes, members):

@@ -725,3 +725,14 @@ def test_mismatches_law(want_shape, want_dtype, got_shape, got_dtype):
         fits = len(got_shape) == len(want_shape) and got_shape[1:] == want_shape[1:]
         fits = fits and got_dtype == want_dtype
         assert (npzfile.mismatches({"p": lazy}, {"p": got}) == []) == fits
+
+
+def test_a_damaged_directory_that_hides_a_member_is_refused(tmp_path):
+    # Found by the hypothesis test above: one flipped byte in the central directory made
+    # zipfile list two of three members, and the file loaded with an array missing.
+    arrays, raw = _valid_file(tmp_path)
+    assert len(arrays) == 3
+    path = tmp_path / "bad.npz"
+    path.write_bytes(corrupt(raw, [("flip", 3998, 53)]))
+    with pytest.raises(ValueError, match=r"Owner\.load: .* lists 2 member\(s\) but declares 3"):
+        npzfile.load_arrays(path, "Owner.load")
