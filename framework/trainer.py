@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-from .backend import device_of, get_array_module, to_device
+from .backend import get_array_module
+from .net import accepts_keyword, batch_mover
 from .optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
 __all__ = ["Trainer", "minibatches", "compare_optimizers", "OPTIMIZERS"]
@@ -291,14 +292,10 @@ class Trainer:
     def _batch_mover(self):
         """Return a function that puts a mini-batch where the net's weights are.
 
-        The data set stays where it is (usually NumPy, in host memory); only each
-        mini-batch is copied to the GPU when the net lives there.  A net without
-        a ``device`` attribute gets its batches as they are.
+        ``net.batch_mover``: only each mini-batch is copied to the GPU when the net
+        lives there; a net without a ``device`` attribute gets its batches as they are.
         """
-        device = getattr(self.network, "device", None)
-        if device is None or device_of(self.x_train) == device:
-            return lambda a: a
-        return lambda a: to_device(a, device)
+        return batch_mover(self.x_train, getattr(self.network, "device", None))
 
     def step(self, x, t) -> float:
         """One gradient step on a mini-batch; return its loss (before the update)."""
@@ -389,14 +386,12 @@ def _model_accuracy(model, x, t, batch_size: int = 1000) -> float:
 
 def _net_kind(network) -> str:
     """Look once at what ``network`` offers: "sequential", "book" or "autograd"."""
-    from .net import _accepts  # the one "does it take `train`?" probe
-
     params = getattr(network, "params", None)
     if callable(params) and hasattr(network, "cleargrads") and callable(network):
         return "autograd"
     loss = getattr(network, "loss", None)
     if callable(loss) and hasattr(network, "backward") and hasattr(network, "grads"):
-        if _accepts(loss, "train"):
+        if accepts_keyword(loss, "train"):
             return "sequential"
     if (
         callable(loss)
