@@ -18,7 +18,7 @@ from .gradient import numerical_gradient
 from .layers import SoftmaxWithLoss
 from .npzfile import load_arrays, mismatches, save_arrays
 
-__all__ = ["Sequential", "accepts_keyword", "batch_mover"]
+__all__ = ["Sequential", "accepts_keyword", "batch_mover", "class_indices"]
 
 
 def accepts_keyword(fn, name: str) -> bool:
@@ -50,16 +50,25 @@ def batch_mover(x, device):
     return lambda a: to_device(a, device)
 
 
-def _class_indices(t, scores_shape):
-    """``t`` as class indices (N,): one-hot rows only when ``t`` has the scores' shape."""
+def class_indices(t, scores_shape, who: str = "Sequential.accuracy"):
+    """``t`` as class indices (N,): one-hot rows only when ``t`` has the scores' shape.
+
+    Integer labels outside ``[0, C)`` are refused: they would count as wrong
+    answers and give a silently low accuracy.
+    """
     if t.shape == tuple(scores_shape) and scores_shape[1] > 1:
         return t.argmax(axis=1)
     if t.ndim == 2 and t.shape[1] == 1:
-        return t.reshape(-1)
+        t = t.reshape(-1)
     if t.ndim != 1:
         raise ValueError(
-            f"Sequential.accuracy: expected t as class indices of shape (N,) or (N, 1), or "
+            f"{who}: expected t as class indices of shape (N,) or (N, 1), or "
             f"one-hot rows of the scores' shape (N, {scores_shape[1]}), got shape {t.shape}"
+        )
+    if t.dtype.kind in "iu" and len(t) and (int(t.min()) < 0 or int(t.max()) >= scores_shape[1]):
+        raise ValueError(
+            f"{who}: t holds labels from {int(t.min())} to {int(t.max())}, but the net gives "
+            f"{scores_shape[1]} scores per sample; expected labels in [0, {scores_shape[1] - 1}]"
         )
     return t
 
@@ -319,7 +328,7 @@ class Sequential:
         correct = 0
         for i in range(0, len(x), batch_size):
             scores = self.forward(move(x[i : i + batch_size]))
-            tb = _class_indices(move(t[i : i + batch_size]), scores.shape)
+            tb = class_indices(move(t[i : i + batch_size]), scores.shape)
             correct += int((scores.argmax(axis=1) == tb).sum())
         return correct / len(x)
 
