@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from framework.layers import Affine, Convolution, Relu, SoftmaxWithLoss
+from framework.models import deep_cnn, mlp, simple_cnn
 from framework.net import Sequential, accepts_keyword, batch_mover
 
 
@@ -158,6 +159,87 @@ CASES = [
         id="predict-scalar",
     ),
 ]
+
+# -- the ready-made nets of framework.models ----------------------------------------------
+CASES += [
+    pytest.param(
+        lambda: mlp(activation="gelu"),
+        ValueError,
+        r"mlp: expected activation in \['relu', 'sigmoid', 'tanh'\]",
+        id="mlp-activation",
+    ),
+    pytest.param(
+        lambda: mlp(hidden_sizes=(0,)),
+        ValueError,
+        r"mlp: expected positive integer layer sizes, got \[784, 0, 10\]",
+        id="mlp-0",
+    ),
+    pytest.param(
+        lambda: mlp(hidden_sizes="100"),
+        ValueError,
+        r"mlp: expected hidden_sizes as a tuple of ints, got '100'",
+        id="mlp-string",
+    ),
+    pytest.param(
+        lambda: simple_cnn(input_dim=(28, 28)),
+        ValueError,
+        r"simple_cnn: expected input_dim as \(channels, height, width\)",
+        id="cnn-2d-input",
+    ),
+    pytest.param(
+        lambda: simple_cnn(filter_num=0),
+        ValueError,
+        r"simple_cnn: expected filter_num to be a positive integer, got 0",
+        id="cnn-0",
+    ),
+    pytest.param(
+        lambda: simple_cnn(hidden_size=0),
+        ValueError,
+        r"simple_cnn: expected hidden_size to be a positive integer",
+        id="cnn-hidden-0",
+    ),
+    pytest.param(
+        lambda: simple_cnn(output_size=-1),
+        ValueError,
+        r"simple_cnn: expected output_size to be a positive integer, got -1",
+        id="cnn-output-negative",
+    ),
+    pytest.param(
+        lambda: simple_cnn(filter_size=5.0),
+        TypeError,
+        r"simple_cnn: expected filter_size to be an int, got 5\.0",
+        id="cnn-float-size",
+    ),
+    pytest.param(
+        lambda: simple_cnn(filter_size=40),
+        ValueError,
+        r"simple_cnn: a 40x40 filter on 28x28 images",
+        id="cnn-filter-too-big",
+    ),
+    pytest.param(
+        lambda: deep_cnn(input_dim=(0, 28, 28)),
+        ValueError,
+        r"deep_cnn: expected channels to be a positive integer, got 0",
+        id="deep-0-ch",
+    ),
+    pytest.param(
+        lambda: deep_cnn(hidden_size=0),
+        ValueError,
+        r"deep_cnn: expected hidden_size to be a positive integer",
+        id="deep-hidden-0",
+    ),
+    pytest.param(
+        lambda: deep_cnn(input_dim=(1, 32, 32)),
+        ValueError,
+        r"deep_cnn: expected 28x28 images",
+        id="deep-32",
+    ),
+]
+
+
+def test_models_take_numpy_integers():
+    net = mlp(np.int64(6), (np.int64(5),), np.int32(3), rng=np.random.default_rng(0))
+    assert net.predict(np.zeros((2, 6), np.float32)).shape == (2, 3)
 
 
 @pytest.mark.parametrize(("fn", "exc", "regex"), CASES)
