@@ -269,6 +269,7 @@ class Sequential:
 
     def loss(self, x, t, train: bool = False) -> float:
         """Loss of the net on ``(x, t)``."""
+        _check_samples("Sequential.loss", x)
         loss = self.loss_layer.forward(self.forward(x, train), t)
         self._from_loss = True
         return loss

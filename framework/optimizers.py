@@ -161,11 +161,21 @@ class Optimizer:
         A Python number (or NumPy scalar) becomes a 0-d array, updated in place and
         then written back into ``params``, as the book's ``params[key] -= ...`` does.
         """
-        if grads is None or params.keys() != grads.keys():
-            missing = sorted(set(params) - set(grads or {}))
+        who = type(self).__name__
+        grads = {} if grads is None else grads  # update(params) alone: every one is missing
+        for name, d in (("params", params), ("grads", grads)):
+            if not isinstance(d, dict):
+                raise TypeError(
+                    f"{who}.update: expected {name} as a dict of name -> array, got "
+                    f"{type(d).__name__}; call update(net.params, grads), or setup(model) "
+                    "then update() for an autograd model"
+                )
+        if params.keys() != grads.keys():
+            missing = sorted(map(str, set(params) - set(grads)))
+            extra = sorted(map(str, set(grads) - set(params)))
             raise ValueError(
-                f"{type(self).__name__}.update: expected a gradient for every parameter, "
-                f"missing {missing}"
+                f"{who}.update: expected a gradient for every parameter, missing {missing}"
+                + (f"; and no others, got gradients for {extra}" if extra else "")
             )
         numbers = {key for key, p in params.items() if _is_number(p)}
         triples = []
@@ -184,9 +194,16 @@ class Optimizer:
         """
         who = type(self).__name__
         for key, param, grad in triples:
-            if grad.shape != param.shape:
+            if getattr(getattr(param, "dtype", None), "kind", None) != "f":
+                got = param.dtype if hasattr(param, "dtype") else type(param).__name__
+                raise TypeError(
+                    f"{who}.update: parameter {key!r} is {got}; expected a float array "
+                    "(it is changed in place) or a number"
+                )
+            if getattr(grad, "shape", None) != param.shape:
+                got = grad.shape if hasattr(grad, "shape") else type(grad).__name__
                 raise ValueError(
-                    f"{who}.update: the gradient of {key!r} has shape {grad.shape} but the "
+                    f"{who}.update: the gradient of {key!r} has shape {got} but the "
                     f"parameter has shape {param.shape}; expected the same shape (a gradient "
                     "is never broadcast into an update)"
                 )

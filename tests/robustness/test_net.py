@@ -160,6 +160,21 @@ CASES = [
     ),
 ]
 
+CASES += [
+    pytest.param(
+        lambda: _net().loss(_x(0), np.zeros(0, int)),
+        ValueError,
+        r"Sequential\.loss: x holds no samples",
+        id="loss-empty",
+    ),
+    pytest.param(
+        lambda: _net().gradient(_x(0), np.zeros(0, int)),
+        ValueError,
+        r"Sequential\.loss: x holds no samples",
+        id="gradient-empty",
+    ),
+]
+
 # -- the ready-made nets of framework.models ----------------------------------------------
 CASES += [
     pytest.param(

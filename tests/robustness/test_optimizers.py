@@ -182,6 +182,51 @@ CASES = [
     ),
 ]
 
+CASES += [
+    pytest.param(
+        lambda: SGD().update(_net_for_update(), {}),
+        TypeError,
+        r"SGD\.update: expected params as a dict of name -> array, got Sequential; call "
+        r"update\(net\.params, grads\)",
+        id="update-net-itself",
+    ),
+    pytest.param(
+        lambda: SGD().update([np.zeros(2)], [np.ones(2)]),
+        TypeError,
+        r"SGD\.update: expected params as a dict of name -> array, got list",
+        id="update-lists",
+    ),
+    pytest.param(
+        lambda: SGD().update({"W": np.zeros(2)}, {"W": np.ones(2), "b": np.ones(2)}),
+        ValueError,
+        r"SGD\.update: expected a gradient for every parameter, missing \[\]; and no others, "
+        r"got gradients for \['b'\]",
+        id="extra-gradient",
+    ),
+    pytest.param(
+        lambda: SGD().update({"W": np.zeros(2, int)}, {"W": np.ones(2)}),
+        TypeError,
+        r"SGD\.update: parameter 'W' is int64; expected a float array",
+        id="integer-parameter",
+    ),
+    pytest.param(
+        lambda: Adam().update({"W": [0.0, 1.0]}, {"W": [0.1, 0.1]}),
+        TypeError,
+        r"Adam\.update: parameter 'W' is list; expected a float array",
+        id="list-parameter",
+    ),
+    pytest.param(
+        lambda: SGD().update({"W": np.zeros(2)}, {"W": [0.1, 0.1]}),
+        ValueError,
+        r"SGD\.update: the gradient of 'W' has shape list but the parameter has shape \(2,\)",
+        id="list-gradient",
+    ),
+]
+
+
+def _net_for_update():
+    return Sequential([Affine(2, 2)])  # update(net, ...) instead of update(net.params, ...)
+
 
 @pytest.mark.parametrize(("fn", "exc", "regex"), CASES)
 def test_case(fn, exc, regex):
