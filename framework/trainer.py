@@ -438,8 +438,10 @@ def _make_optimizer(optimizer, optimizer_param):
         try:
             return cls(**param)
         except TypeError as err:
+            takes = ", ".join(_keywords(cls))
             raise TypeError(
-                f"Trainer: optimizer_param {param} does not fit {cls.__name__}: {err}"
+                f"Trainer: optimizer_param {param} does not fit {cls.__name__}: {err}; "
+                f"expected keywords of {cls.__name__}({takes})"
             ) from err
     if isinstance(optimizer, type):
         raise TypeError(
@@ -457,6 +459,14 @@ def _make_optimizer(optimizer, optimizer_param):
             f"this {type(optimizer).__name__} object is already built, so leave it out"
         )
     return optimizer
+
+
+def _keywords(cls) -> list:
+    """Names of the keyword arguments ``cls(...)`` takes, for messages."""
+    import inspect
+
+    params = inspect.signature(cls).parameters.values()
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _interactive() -> bool:

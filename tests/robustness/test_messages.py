@@ -67,6 +67,8 @@ def test_message_names_the_framework_and_what_was_expected(fn, exc, regex):
         "cannot reshape array of size 0 into shape (0,newaxis)",
         "'int' object has no attribute 'forward'",
         "x: expected a float array",  # a variable, not a framework name
+        "forward: expected a float array",  # a method without its class
+        "Affine.forward: got (3, 5)",  # named, but not what was expected
     ],
 )
 def test_raw_numpy_and_python_messages_are_caught(message):
