@@ -59,10 +59,16 @@ def shop(
 ) -> dict:
     """Print the book's shopping example, forward then backward; return the gradients.
 
+    Every argument must be a real number (``"100"`` would be repeated, not multiplied).
+
     forward: ``price = (apple * apple_num + orange * orange_num) * tax``.
     backward from ``dprice = 1``: each MulLayer swaps its inputs
     (``dx = dout * y``, ``dy = dout * x``), the AddLayer passes ``dout`` to both sides.
     """
+    given = {"apple": apple, "apple_num": apple_num, "orange": orange}
+    for name, value in {**given, "orange_num": orange_num, "tax": tax}.items():
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+            raise TypeError(f"shop: expected {name} to be a number, got {type(value).__name__}")
     mul_apple, mul_orange, add_fruit, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
     apple_price = mul_apple.forward(apple, apple_num)
     orange_price = mul_orange.forward(orange, orange_num)
@@ -116,6 +122,11 @@ def train(args: argparse.Namespace) -> int:
     """
     from .trainer import Trainer
 
+    for name, choices in (("model", MODELS), ("optimizer", OPTIMIZERS)):
+        if getattr(args, name) not in choices:
+            raise ValueError(
+                f"train: unknown {name} {getattr(args, name)!r}; expected one of {sorted(choices)}"
+            )
     builder = MODELS[args.model]
     options = {}
     if args.hidden:  # mlp takes hidden_sizes; the CNNs one hidden_size
@@ -140,7 +151,11 @@ def train(args: argparse.Namespace) -> int:
     except (RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    (x_train, t_train), (x_test, t_test) = _load_data(args)
+    try:
+        (x_train, t_train), (x_test, t_test) = _load_data(args)
+    except (ValueError, OSError) as err:
+        print(f"error: could not load Fashion-MNIST: {err}", file=sys.stderr)
+        return 1
     rng = np.random.default_rng(args.seed)
     net = builder(rng=rng, **options)
     if device == "gpu":
@@ -179,6 +194,12 @@ def train(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"error: could not save the run in {out}: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            f"interrupted while saving; every file already in {out} is complete "
+            "(each is written whole or not at all)"
+        )
+        return 130
     try:
         print(
             f"train accuracy {net.accuracy(x_train, t_train):.4f}, "
@@ -377,7 +398,11 @@ def main(argv=None) -> int:
     if args.command == "shop":
         shop()
         return 0
-    return train(args)
+    try:
+        return train(args)
+    except KeyboardInterrupt:  # before training (loading the data): nothing to keep
+        print("interrupted before training; nothing was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

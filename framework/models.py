@@ -14,11 +14,35 @@ factory that has that argument.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .functions import conv_output_size
 from .layers import Affine, Convolution, Dropout, Pooling, Relu, Sigmoid, Tanh
 from .net import Sequential
 
 __all__ = ["ACTIVATIONS", "MODELS", "mlp", "simple_cnn", "deep_cnn"]
+
+
+def _check_sizes(who: str, **sizes) -> None:
+    """Raise unless every size is a positive integer (NumPy integers count)."""
+    for name, size in sizes.items():
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+            raise TypeError(f"{who}: expected {name} to be an int, got {size!r}")
+        if size < 1:
+            raise ValueError(f"{who}: expected {name} to be a positive integer, got {size}")
+
+
+def _check_input_dim(who: str, input_dim) -> tuple:
+    """Return ``input_dim`` as ``(C, H, W)``, or raise naming ``who`` and the expected form."""
+    if not (isinstance(input_dim, (tuple, list)) and len(input_dim) == 3):
+        raise ValueError(
+            f"{who}: expected input_dim as (channels, height, width), e.g. (1, 28, 28), "
+            f"got {input_dim!r}"
+        )
+    C, H, W = input_dim
+    _check_sizes(who, channels=C, height=H, width=W)
+    return C, H, W
+
 
 #: Activation layers by name, with the weight scale that suits each (book ch. 6).
 ACTIVATIONS = {"relu": (Relu, "he"), "sigmoid": (Sigmoid, "xavier"), "tanh": (Tanh, "xavier")}
@@ -60,11 +84,14 @@ def mlp(
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"mlp: expected activation in {sorted(ACTIVATIONS)}, got {activation!r}")
-    if isinstance(hidden_sizes, int):
+    if isinstance(hidden_sizes, (int, np.integer)):
         hidden_sizes = (hidden_sizes,)
+    if isinstance(hidden_sizes, str):
+        raise ValueError(f"mlp: expected hidden_sizes as a tuple of ints, got {hidden_sizes!r}")
     sizes = [input_size, *hidden_sizes, output_size]
-    if any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
+    if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
         raise ValueError(f"mlp: expected positive integer layer sizes, got {sizes}")
+    sizes = [int(s) for s in sizes]
     act_class, auto_init = ACTIVATIONS[activation]
     init = auto_init if init == "auto" else init
     layers = []
@@ -108,7 +135,14 @@ def simple_cnn(
     -------
     Sequential
     """
-    C, H, W = input_dim
+    C, H, W = _check_input_dim("simple_cnn", input_dim)
+    _check_sizes(
+        "simple_cnn",
+        filter_num=filter_num,
+        filter_size=filter_size,
+        hidden_size=hidden_size,
+        output_size=output_size,
+    )
     conv_h, conv_w = conv_output_size(H, filter_size), conv_output_size(W, filter_size)
     if conv_h < 2 or conv_w < 2 or conv_h % 2 or conv_w % 2:
         raise ValueError(
@@ -166,7 +200,8 @@ def deep_cnn(
     -------
     Sequential
     """
-    C, H, W = input_dim
+    C, H, W = _check_input_dim("deep_cnn", input_dim)
+    _check_sizes("deep_cnn", hidden_size=hidden_size, output_size=output_size)
     if (H, W) != (28, 28):
         raise ValueError(f"deep_cnn: expected 28x28 images as in the book, got {H}x{W}")
     layers = []

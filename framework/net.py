@@ -18,32 +18,157 @@ from .gradient import numerical_gradient
 from .layers import SoftmaxWithLoss
 from .npzfile import load_arrays, mismatches, save_arrays
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "accepts_keyword", "batch_mover", "class_indices"]
 
 
-def _accepts(fn, name: str) -> bool:
+def accepts_keyword(fn, name: str) -> bool:
+    """Return True when ``fn`` takes an argument called ``name``.
+
+    The one "does this forward take ``train``?" probe of the package: ``Sequential``,
+    the ``Trainer`` and the plots ask ``accepts_keyword(layer.forward, "train")`` once,
+    then tell only such layers (Dropout, BatchNormalization) the mode.  A callable
+    whose signature cannot be read (a builtin) takes nothing by name: False.
+    """
     try:
         return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
 
 
-def _class_indices(t, scores_shape):
-    """``t`` as class indices (N,): one-hot rows only when ``t`` has the scores' shape."""
+_accepts = accepts_keyword  # the former private name, still imported by older code
+
+
+def batch_mover(x, device):
+    """Return a function that puts a batch of ``x`` on ``device`` ("cpu" or "gpu").
+
+    The data set stays where it is (usually NumPy, in host memory); each batch is
+    copied over only when the net's weights live elsewhere.  With ``device`` None
+    (a net that does not say) or already ``x``'s device, batches pass as they are.
+    """
+    if device is None or device_of(x) == device:
+        return lambda a: a
+    return lambda a: to_device(a, device)
+
+
+def class_indices(t, scores_shape, who: str = "Sequential.accuracy"):
+    """``t`` as class indices (N,): one-hot rows only when ``t`` has the scores' shape.
+
+    Integer labels outside ``[0, C)`` are refused: they would count as wrong
+    answers and give a silently low accuracy.
+    """
     if t.shape == tuple(scores_shape) and scores_shape[1] > 1:
         return t.argmax(axis=1)
     if t.ndim == 2 and t.shape[1] == 1:
-        return t.reshape(-1)
+        t = t.reshape(-1)
     if t.ndim != 1:
         raise ValueError(
-            f"Sequential.accuracy: expected t as class indices of shape (N,) or (N, 1), or "
+            f"{who}: expected t as class indices of shape (N,) or (N, 1), or "
             f"one-hot rows of the scores' shape (N, {scores_shape[1]}), got shape {t.shape}"
+        )
+    if t.dtype.kind in "iu" and len(t) and (int(t.min()) < 0 or int(t.max()) >= scores_shape[1]):
+        raise ValueError(
+            f"{who}: t holds labels from {int(t.min())} to {int(t.max())}, but the net gives "
+            f"{scores_shape[1]} scores per sample; expected labels in [0, {scores_shape[1] - 1}]"
         )
     return t
 
 
 def _shape_text(sample_shape) -> str:
     return "(" + ", ".join(["N", *map(str, sample_shape)]) + ")"
+
+
+def _check_layers(layers) -> list:
+    """Return ``layers`` as a list, or say what is wrong with it (once, at construction).
+
+    Refused: a single layer instead of a list, a layer class instead of an object,
+    an object without ``forward``/``backward``, integer parameters, and the same
+    layer object at two places (it would keep only its last input, so the
+    gradients of the first place would be silently wrong).
+    """
+    if hasattr(layers, "forward") or isinstance(layers, (str, bytes)):
+        raise TypeError(
+            f"Sequential: expected a list of layers, got a single {type(layers).__name__}; "
+            f"wrap it in a list: Sequential([layer])"
+        )
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(
+            f"Sequential: expected a list of layers, got {type(layers).__name__}; "
+            "e.g. Sequential([Affine(784, 100), Relu(), Affine(100, 10)])"
+        ) from None
+    seen = {}
+    for path, layer in _walk(layers):
+        if inspect.isclass(layer):
+            raise TypeError(
+                f"Sequential: layer {path} is the class {layer.__name__}, not a layer; "
+                f"use an instance: {layer.__name__}(...)"
+            )
+        if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+            raise TypeError(
+                f"Sequential: layer {path} ({type(layer).__name__}) has no forward/backward "
+                "methods; expected a layer object such as Affine(784, 100) or Relu()"
+            )
+        if id(layer) in seen:
+            name = type(layer).__name__
+            raise ValueError(
+                f"Sequential: the same {name} object is layer {seen[id(layer)]} and layer "
+                f"{path}; a layer keeps what its last forward saw, so one object used twice "
+                f"gives wrong gradients; make two instances ({name}(...) and {name}(...))"
+            )
+        seen[id(layer)] = path
+        params = getattr(layer, "params", None)
+        for name, p in params.items() if isinstance(params, dict) else ():
+            kind = getattr(getattr(p, "dtype", None), "kind", None)
+            if kind != "f":
+                got = p.dtype if kind is not None else type(p).__name__
+                raise TypeError(
+                    f"Sequential: layer {path} ({type(layer).__name__}) has parameter "
+                    f"{name} of type {got}; gradient steps need floats: expected a float "
+                    f"array, e.g. {name}.astype(np.float32)"
+                )
+    return layers
+
+
+def _walk(layers, prefix=""):
+    """Yield ``(position, layer)`` for ``layers`` and the layers of nested Sequentials."""
+    for i, layer in enumerate(layers):
+        yield f"{prefix}{i}", layer
+        if isinstance(layer, Sequential):
+            yield from _walk(layer.layers, f"{prefix}{i}.")
+
+
+def _check_loss(loss):
+    """Return ``loss`` when it is a loss layer object, else raise ``TypeError`` with a hint."""
+    if isinstance(loss, str) or inspect.isclass(loss) or not hasattr(loss, "forward"):
+        got = loss.__name__ if inspect.isclass(loss) else repr(loss)
+        raise TypeError(
+            f"Sequential: expected loss to be a loss layer object, got {got}; "
+            "use e.g. loss=SoftmaxWithLoss() or loss=MeanSquaredError()"
+        )
+    return loss
+
+
+def _check_batch_size(who: str, batch_size) -> None:
+    """Raise unless ``batch_size`` is an int of at least 1."""
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool):
+        raise TypeError(
+            f"{who}: expected batch_size to be an int, got {type(batch_size).__name__}"
+        )
+    if batch_size < 1:
+        raise ValueError(f"{who}: expected batch_size >= 1, got {batch_size}")
+
+
+def _check_samples(who: str, x) -> None:
+    """Raise unless ``x`` is an array holding at least one sample."""
+    shape = getattr(x, "shape", None)
+    if not shape:
+        got = type(x).__name__ if shape is None else f"a 0-d array {x!r}"
+        raise TypeError(f"{who}: expected x to be an array with one row per sample, got {got}")
+    if shape[0] == 0:
+        raise ValueError(
+            f"{who}: x holds no samples (shape {tuple(shape)}); expected at least one"
+        )
 
 
 class Sequential:
@@ -60,17 +185,12 @@ class Sequential:
     """
 
     def __init__(self, layers, loss=None):
-        layers = list(layers)
-        for i, layer in enumerate(layers):
-            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
-                raise TypeError(
-                    f"Sequential: layer {i} ({type(layer).__name__}) has no forward/backward "
-                    "methods; expected a layer object such as Affine(784, 100) or Relu()"
-                )
+        layers = _check_layers(layers)
+        loss = SoftmaxWithLoss() if loss is None else _check_loss(loss)
         self.layers = layers
-        self.loss_layer = SoftmaxWithLoss() if loss is None else loss
-        self._takes_train = [_accepts(layer.forward, "train") for layer in layers]
-        self._first_needs_no_dx = bool(layers) and _accepts(layers[0].backward, "need_dx")
+        self.loss_layer = loss
+        self._takes_train = [accepts_keyword(layer.forward, "train") for layer in layers]
+        self._first_needs_no_dx = bool(layers) and accepts_keyword(layers[0].backward, "need_dx")
         self._from_loss = False  # did the last forward pass end in the loss layer?
 
     # -- parameters -----------------------------------------------------------
@@ -122,10 +242,7 @@ class Sequential:
 
     def _batch_mover(self, x):
         """Return a function that puts a batch of ``x`` where the weights are."""
-        device = self.device
-        if device_of(x) == device:
-            return lambda a: a
-        return lambda a: to_device(a, device)
+        return batch_mover(x, self.device)
 
     # -- forward and backward -------------------------------------------------
     def forward(self, x, train: bool = False):
@@ -142,6 +259,8 @@ class Sequential:
         GPU net, NumPy input is moved over one batch at a time; the scores stay
         on the net's device.
         """
+        _check_samples("Sequential.predict", x)
+        _check_batch_size("Sequential.predict", batch_size)
         move = self._batch_mover(x)
         if train or len(x) <= batch_size:
             return self.forward(move(x), train)
@@ -150,6 +269,7 @@ class Sequential:
 
     def loss(self, x, t, train: bool = False) -> float:
         """Loss of the net on ``(x, t)``."""
+        _check_samples("Sequential.loss", x)
         loss = self.loss_layer.forward(self.forward(x, train), t)
         self._from_loss = True
         return loss
@@ -198,18 +318,18 @@ class Sequential:
         ``t`` holds class indices, of shape (N,) or (N, 1), or one-hot rows; it is
         read as one-hot only when it has the scores' shape (N, C).
         """
+        _check_samples("Sequential.accuracy", x)
+        _check_batch_size("Sequential.accuracy", batch_size)
         if len(x) != len(t):
             raise ValueError(
                 f"Sequential.accuracy: x has {len(x)} samples but t has {len(t)}; "
                 "they must hold the same samples"
             )
-        if len(x) == 0:
-            raise ValueError("Sequential.accuracy: got no samples")
         move = self._batch_mover(x)
         correct = 0
         for i in range(0, len(x), batch_size):
             scores = self.forward(move(x[i : i + batch_size]))
-            tb = _class_indices(move(t[i : i + batch_size]), scores.shape)
+            tb = class_indices(move(t[i : i + batch_size]), scores.shape)
             correct += int((scores.argmax(axis=1) == tb).sum())
         return correct / len(x)
 

@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-from .backend import device_of, get_array_module, to_device
+from .backend import get_array_module
+from .net import accepts_keyword, batch_mover, class_indices
 from .optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
 __all__ = ["Trainer", "minibatches", "compare_optimizers", "OPTIMIZERS"]
@@ -200,6 +201,11 @@ class Trainer:
             _check_count(
                 "Trainer", "evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch, 1
             )
+        if x_test is not None and x_test.shape[1:] != x_train.shape[1:]:
+            raise ValueError(
+                f"Trainer: x_test samples have shape {x_test.shape[1:]} but x_train samples "
+                f"have shape {x_train.shape[1:]}; expected the same kind of samples"
+            )
         self.network = network
         self.kind = _net_kind(network)
         self.optimizer = _make_optimizer(optimizer, optimizer_param)
@@ -207,6 +213,7 @@ class Trainer:
             self.optimizer.setup(network)
         self.x_train, self.t_train = x_train, t_train
         self.x_test, self.t_test = x_test, t_test
+        self._check_targets()
         self.epochs = epochs
         self.batch_size = mini_batch_size
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
@@ -221,6 +228,20 @@ class Trainer:
         self.interrupted = False
         self._start = None
         self._reset_history()
+
+    def _check_targets(self) -> None:
+        """Refuse negative integer labels in either set, before any training.
+
+        (A bad test label would otherwise surface only after the first epoch's
+        training.  Labels too large for the net are found by the loss layer at
+        the first step, and by ``accuracy`` for the test set.)
+        """
+        for name, t in (("t_train", self.t_train), ("t_test", self.t_test)):
+            if t is not None and getattr(t.dtype, "kind", "") == "i" and int(t.min()) < 0:
+                raise ValueError(
+                    f"Trainer: {name} holds the label {int(t.min())}; expected class "
+                    "indices 0, 1, ..., C-1 (or one-hot rows)"
+                )
 
     def _reset_history(self) -> None:
         self.history = {key: [] for key in HISTORY_KEYS}
@@ -291,14 +312,10 @@ class Trainer:
     def _batch_mover(self):
         """Return a function that puts a mini-batch where the net's weights are.
 
-        The data set stays where it is (usually NumPy, in host memory); only each
-        mini-batch is copied to the GPU when the net lives there.  A net without
-        a ``device`` attribute gets its batches as they are.
+        ``net.batch_mover``: only each mini-batch is copied to the GPU when the net
+        lives there; a net without a ``device`` attribute gets its batches as they are.
         """
-        device = getattr(self.network, "device", None)
-        if device is None or device_of(self.x_train) == device:
-            return lambda a: a
-        return lambda a: to_device(a, device)
+        return batch_mover(self.x_train, getattr(self.network, "device", None))
 
     def step(self, x, t) -> float:
         """One gradient step on a mini-batch; return its loss (before the update)."""
@@ -381,22 +398,19 @@ def _model_accuracy(model, x, t, batch_size: int = 1000) -> float:
     with no_grad(), test_mode():
         for i in range(0, len(x), batch_size):
             y = model(x[i : i + batch_size]).data
-            tb = t[i : i + batch_size]
-            labels = tb.argmax(axis=1) if tb.ndim == 2 else tb
+            labels = class_indices(t[i : i + batch_size], y.shape, "Trainer.accuracy")
             correct += int((y.argmax(axis=1) == labels).sum())
     return correct / len(x)
 
 
 def _net_kind(network) -> str:
     """Look once at what ``network`` offers: "sequential", "book" or "autograd"."""
-    from .net import _accepts  # the one "does it take `train`?" probe
-
     params = getattr(network, "params", None)
     if callable(params) and hasattr(network, "cleargrads") and callable(network):
         return "autograd"
     loss = getattr(network, "loss", None)
     if callable(loss) and hasattr(network, "backward") and hasattr(network, "grads"):
-        if _accepts(loss, "train"):
+        if accepts_keyword(loss, "train"):
             return "sequential"
     if (
         callable(loss)
@@ -424,9 +438,16 @@ def _make_optimizer(optimizer, optimizer_param):
         try:
             return cls(**param)
         except TypeError as err:
+            takes = ", ".join(_keywords(cls))
             raise TypeError(
-                f"Trainer: optimizer_param {param} does not fit {cls.__name__}: {err}"
+                f"Trainer: optimizer_param {param} does not fit {cls.__name__}: {err}; "
+                f"expected keywords of {cls.__name__}({takes})"
             ) from err
+    if isinstance(optimizer, type):
+        raise TypeError(
+            f"Trainer: optimizer is the class {optimizer.__name__}; expected an instance, "
+            f"e.g. {optimizer.__name__}(lr=0.01), or a name such as {optimizer.__name__!r}"
+        )
     if not callable(getattr(optimizer, "update", None)):
         raise TypeError(
             f"Trainer: expected optimizer to be a name such as 'Adam' or an object with "
@@ -438,6 +459,14 @@ def _make_optimizer(optimizer, optimizer_param):
             f"this {type(optimizer).__name__} object is already built, so leave it out"
         )
     return optimizer
+
+
+def _keywords(cls) -> list:
+    """Names of the keyword arguments ``cls(...)`` takes, for messages."""
+    import inspect
+
+    params = inspect.signature(cls).parameters.values()
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _interactive() -> bool:
@@ -476,7 +505,7 @@ def _check_pair(who: str, suffix: str, x, t) -> None:
             "they must hold the same samples"
         )
     if len(x) == 0:
-        raise ValueError(f"{who}: x{suffix} holds no samples")
+        raise ValueError(f"{who}: x{suffix} holds no samples; expected at least one")
 
 
 def _check_count(who: str, name: str, value, minimum: int) -> None:
@@ -513,6 +542,14 @@ def compare_optimizers(
     dict
         Name -> list of ``iters`` training losses.
     """
+    if not isinstance(optimizers, dict) or not optimizers:
+        raise TypeError(
+            "compare_optimizers: expected optimizers as a dict of name -> optimizer, e.g. "
+            f'{{"SGD": SGD(0.01), "Adam": Adam()}}, got {type(optimizers).__name__} {optimizers!r}'
+        )
+    _check_pair("compare_optimizers", "", x, t)
+    _check_count("compare_optimizers", "iters", iters, minimum=1)
+    _check_count("compare_optimizers", "batch_size", batch_size, minimum=1)
     rng = _as_rng("compare_optimizers", rng)
     draw = np.random if rng is None else rng
     seed = int(draw.integers(2**31) if hasattr(draw, "integers") else draw.randint(2**31))

@@ -210,7 +210,7 @@ def test_accuracy_rejects_mismatched_lengths(rng):
         ValueError, match=r"Sequential\.accuracy: x has 5 samples but t has 4; they must"
     ):
         net.accuracy(np.zeros((5, 4), np.float32), np.zeros(4, int))
-    with pytest.raises(ValueError, match=r"Sequential\.accuracy: got no samples"):
+    with pytest.raises(ValueError, match=r"Sequential\.accuracy: x holds no samples"):
         net.accuracy(np.zeros((0, 4), np.float32), np.zeros(0, int))
 
 

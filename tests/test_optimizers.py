@@ -529,3 +529,44 @@ def test_freeze_param_on_an_autograd_layer_takes_all_its_params(rng):
     opt.update()
     np.testing.assert_array_equal(a.data, kept[0])
     np.testing.assert_array_equal(b.data, kept[1])
+
+
+# -- plain and fused Adam -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_adam_equals_the_plain_formula(rng, dtype):
+    params, grads = make_problem(rng, dtype)
+    plain_params = {k: v.copy() for k, v in params.items()}
+    fused, plain = Adam(lr=0.05, fused=True), Adam(lr=0.05, fused=False)
+    for g in grads:
+        fused.update(params, g)
+        plain.update(plain_params, g)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for k in params:
+        np.testing.assert_allclose(params[k], plain_params[k], rtol=rtol)
+        for name in ("m", "v"):
+            np.testing.assert_allclose(fused.state[k][name], plain.state[k][name], rtol=rtol)
+
+
+def test_fused_adam_is_the_default_and_the_plain_form_is_the_books_line(rng):
+    assert Adam().fused and not Adam(fused=False).fused
+    params, grads = make_problem(rng)
+    p = params["W"].copy()
+    expected = list(ref_adam(p.copy(), [g["W"] for g in grads], 0.01, 0.9, 0.999))[-1]
+    opt = Adam(lr=0.01, fused=False)
+    for g in grads:
+        opt.update({"W": p}, {"W": g["W"]})
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+def test_reset_forgets_state_and_steps(rng):
+    params, grads = make_problem(rng)
+    opt = Adam()
+    opt.update(params, grads[0])
+    assert opt.state and opt.iter == 1
+    opt.reset()
+    assert not opt.state and opt.iter == 0
+    other = {k: v.copy() for k, v in params.items()}  # another net's arrays, same names
+    opt.update(other, grads[1])  # allowed after reset
+    assert opt.iter == 1

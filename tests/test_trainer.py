@@ -127,7 +127,7 @@ def test_every_sample_once_per_epoch_and_last_batch_short(rng):
     x, t = blobs(rng, n=250)
     x[:, 0] = np.arange(250)  # the first feature names the sample
     recorder = Recorder()
-    Trainer(small_net(first=recorder), x, t, epochs=3, optimizer=SGD(0.0), verbose=False).train()
+    Trainer(small_net(first=recorder), x, t, epochs=3, optimizer=SGD(1e-9), verbose=False).train()
     assert [len(b) for b in recorder.batches] == [100, 100, 50] * 3
     epochs = [np.concatenate(recorder.batches[i : i + 3]) for i in (0, 3, 6)]
     for seen in epochs:
@@ -508,7 +508,7 @@ def test_without_rng_numpy_global_state_repeats_a_run(rng):
     np.random.seed(5)
     recorder = Recorder()
     x[:, 0] = np.arange(250)
-    Trainer(small_net(first=recorder), x, t, epochs=1, optimizer=SGD(0.0), verbose=False).train()
+    Trainer(small_net(first=recorder), x, t, epochs=1, optimizer=SGD(1e-9), verbose=False).train()
     np.testing.assert_array_equal(np.concatenate(recorder.batches), order)
 
 
