@@ -318,12 +318,12 @@ def shuffle_dataset(x, t, rng=None):
 def pair(value) -> tuple:
     """``3`` -> ``(3, 3)``; a pair ``(h, w)`` stays as it is (DeZero's ``utils.pair``).
 
-    Stride and pad of the convolution helpers may differ along H and W.
+    Stride and pad of the convolution helpers may differ along H and W.  Only
+    ints are accepted: ``1.7`` or ``(2.5, 2)`` raise rather than being truncated.
     """
-    if isinstance(value, (int, np.integer)):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return (int(value[0]), int(value[1]))
+    values = value if isinstance(value, (tuple, list)) and len(value) == 2 else (value, value)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return (int(values[0]), int(values[1]))
     raise ValueError(f"pair: expected an int or a pair (h, w) of ints, got {value!r}")
 
 
@@ -336,7 +336,7 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
     return (input_size + 2 * pad - filter_size) // stride + 1
 
 
-def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
+def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, fill=0.0):
     """Unroll every filter window of an image batch into one row of a matrix.
 
     A convolution then becomes one matrix product: ``col @ W.reshape(FN, -1).T``.
@@ -347,7 +347,10 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     filter_h, filter_w : int
         Window size.
     stride, pad : int or pair (h, w)
-        Step between windows; zeros added on each side of H and W.
+        Step between windows; values added on each side of H and W.
+    fill : float, default 0
+        The value of the padding (max pooling pads with ``-inf``, so that padding
+        is never a window's maximum).
 
     Returns
     -------
@@ -362,7 +365,7 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     out_w = conv_output_size(W, filter_w, sw, pw)
     img = input_data
     if ph or pw:
-        img = xp.pad(input_data, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        img = xp.pad(input_data, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     # A strided view of every window, (N, C, out_h, out_w, filter_h, filter_w); no copy yet.
     windows = xp.lib.stride_tricks.sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
     windows = windows[:, :, ::sh, ::sw][:, :, :out_h, :out_w]

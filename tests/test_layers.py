@@ -170,12 +170,16 @@ def test_affine_backward_binds_new_gradients_as_the_book_does(rng):
         np.testing.assert_array_equal(a, b)  # the earlier gradients are intact
 
 
-def test_affine_skips_dx_but_fills_grads(rng):
+def test_affine_backward_params_only_equals_backward_without_dx(rng):
     x = rng.standard_normal((2, 4))
     layer = Affine(rng.standard_normal((4, 3)), rng.standard_normal(3))
     layer.forward(x)
     dout = rng.standard_normal((2, 3))
-    assert layer.backward(dout, need_dx=False) is None
+    layer.backward(dout)
+    dW, db = layer.dW, layer.db
+    assert layer.backward_params_only(dout) is None
+    np.testing.assert_allclose(layer.dW, dW, rtol=1e-10)
+    np.testing.assert_allclose(layer.db, db, rtol=1e-10)
     np.testing.assert_allclose(layer.dW, x.T @ dout)
     np.testing.assert_allclose(layer.db, dout.sum(axis=0))
 

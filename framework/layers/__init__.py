@@ -6,7 +6,7 @@ computation graph does not load ``framework.autograd`` with ``import framework``
 """
 
 from .basic import AddLayer, Affine, LeakyRelu, MulLayer, Relu, Sigmoid, Tanh
-from .conv import Convolution, Flatten, Pooling
+from .conv import Convolution, ConvolutionChannelsLast, Flatten, Pooling, PoolingWindowLoop
 from .losses import MeanSquaredError, SoftmaxWithLoss
 from .recurrent import LSTM, RNN, Embedding
 from .regularization import BatchNormalization, Dropout
@@ -30,6 +30,8 @@ __all__ = [
     "Embedding",
     "RNN",
     "LSTM",
+    "ConvolutionChannelsLast",
+    "PoolingWindowLoop",
 ]
 
 

@@ -18,15 +18,114 @@ almost always raw pixels or labels passed by mistake.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module
 
 __all__ = [
+    "checked_input",
+    "checked_dout",
+    "check_size",
+    "check_labels",
     "require_forward",
     "check_dout",
     "check_float",
     "as_weight_dtype",
     "check_device",
 ]
+
+
+def checked_input(layer, x, weight=None, *, name: str = "x", method: str = "forward"):
+    """Check ``x`` at the door of a ``forward``; return it ready for the math.
+
+    Refuses anything but a float array (``TypeError``; integers, complex numbers,
+    lists) and an empty batch (``ValueError``).  With ``weight`` it also refuses an
+    array on another device and casts ``x`` to the weights' dtype (no copy when it
+    already matches).  Call it after the layer's own shape check.
+    """
+    if weight is None:
+        check_float(layer, name, x)
+    else:
+        check_device(layer, x, weight)
+        x = as_weight_dtype(layer, method, name, x, weight.dtype)
+    if x.ndim and x.shape[0] == 0:
+        raise ValueError(
+            f"{type(layer).__name__}.{method}: got an empty batch ({name} of shape {x.shape}); "
+            "pass at least one sample"
+        )
+    return x
+
+
+def checked_dout(layer, dout, cached, shape, weight=None):
+    """Check at the door of a ``backward`` that forward ran and ``dout`` has ``shape``.
+
+    ``cached`` is what the last ``forward`` kept (None before the first call).  With
+    ``weight``, ``dout`` is cast to the weights' dtype.
+    """
+    require_forward(layer, cached)
+    check_dout(layer, dout, shape)
+    if weight is not None:
+        dout = as_weight_dtype(layer, "backward", "dout", dout, weight.dtype)
+    return dout
+
+
+def check_size(where: str, **sizes) -> None:
+    """Raise ``ValueError`` unless every size is an int >= 1 (``Affine(784, -5)``)."""
+    for name, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(
+                f"{where}: expected {name} to be a positive int (a number of units), got {n!r}"
+            )
+
+
+def check_labels(where: str, t, scores_shape: tuple, dtype=None):
+    """Check targets ``t`` against scores of shape (N, C); return ``t`` ready for the loss.
+
+    ``t`` is either integer class labels of shape (N,) or (N, 1), returned as (N,),
+    or target rows of shape (N, C) (one-hot or soft), returned as floats of
+    ``dtype``.  Refused, with a ``ValueError`` naming ``where``: labels outside
+    ``[0, C)``, a label count that is not N, and rows that are not a distribution
+    (a negative entry, or a row whose sum is not 1: an all-zero one-hot row would
+    give a loss of 0).  Any other ``t`` is a ``TypeError``.  The check costs one
+    pass over ``t``; it is the one label checker of the hand-written layers.
+    """
+    xp = get_array_module(t) if hasattr(t, "dtype") else np
+    t = xp.asarray(t)
+    N, C = scores_shape
+    if t.shape == (N, 1) and t.dtype.kind in "iu":
+        t = t.reshape(N)  # a column of class indices
+    if t.ndim == 1 and t.dtype.kind in "iu":
+        if t.shape[0] != N:
+            raise ValueError(
+                f"{where}: x has {N} rows but t has {t.shape[0]} labels; "
+                "x and t must hold the same samples"
+            )
+        # Read as unsigned, a negative label becomes huge: one max() checks both ends.
+        if int(t.view(f"u{t.itemsize}").max()) >= C:
+            lo, hi = int(t.min()), int(t.max())
+            raise ValueError(
+                f"{where}: expected labels in [0, {C - 1}] for {C} classes, "
+                f"got values from {lo} to {hi}"
+            )
+        return t
+    if t.shape != tuple(scores_shape) or t.dtype.kind not in "biuf":
+        # Labels or rows of the wrong length: ValueError; any other t: TypeError.
+        right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "biuf")
+        raise (ValueError if right_kind else TypeError)(
+            f"{where}: expected t as integer labels of shape ({N},) or ({N}, 1), or one-hot "
+            f"rows of shape {tuple(scores_shape)}, got {t.dtype} array of shape {t.shape}"
+        )
+    t = t.astype(dtype or "float64", copy=False)
+    sums = t.sum(axis=1)
+    bad = bool((t < 0).any()) or bool((xp.abs(sums - 1) > 1e-3).any())
+    if bad:
+        raise ValueError(
+            f"{where}: expected each row of t to be a distribution (entries >= 0 summing to "
+            f"1, e.g. one-hot), got row sums from {float(sums.min()):g} to "
+            f"{float(sums.max()):g} and smallest entry {float(t.min()):g}; for class "
+            "indices pass an integer array of shape (N,)"
+        )
+    return t
 
 
 def require_forward(layer, cached) -> None:
