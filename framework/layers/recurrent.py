@@ -17,22 +17,14 @@ float input of another dtype is converted, integer input is refused.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..backend import get_array_module, scatter_add
 from ..functions import sigmoid
+from ..initializers import init_weight
 from ._checks import check_device, check_dout, check_float, require_forward
 
 __all__ = ["Embedding", "RNN", "LSTM"]
-
-
-def _draw(shape: tuple, scale: float, rng, dtype):
-    """Weights from N(0, scale**2): from ``rng`` if given, else NumPy's global state."""
-    source = np.random if rng is None else rng
-    # Scale by a Python float and cast last, so float32 stays float32 (NEP 50).
-    return (source.standard_normal(shape) * scale).astype(dtype)
 
 
 def _is_size(value) -> bool:
@@ -91,7 +83,7 @@ class Embedding:
 
     def __init__(self, W, out_size=None, *, rng=None, dtype="float32"):
         if _is_size(W) and _is_size(out_size):
-            W = _draw((int(W), int(out_size)), 1.0, rng, dtype)
+            W = init_weight((int(W), int(out_size)), 1.0, rng, dtype)
         elif out_size is not None:
             raise TypeError(
                 "Embedding: expected Embedding(W) with an array W of shape (V, D), or "
@@ -190,8 +182,8 @@ class RNN:
     def __init__(self, Wx, Wh, b=None, *, stateful=True, rng=None, dtype="float32"):
         if _is_size(Wx) and _is_size(Wh) and b is None:
             D, H = int(Wx), int(Wh)
-            Wx = _draw((D, H), math.sqrt(1.0 / D), rng, dtype)
-            Wh = _draw((H, H), math.sqrt(1.0 / H), rng, dtype)
+            Wx = init_weight((D, H), "xavier", rng, dtype)
+            Wh = init_weight((H, H), "xavier", rng, dtype)
             b = np.zeros(H, dtype=dtype)
         _check_weights(self, Wx, Wh, b, gates=1)
         xp = get_array_module(Wx)
@@ -311,8 +303,8 @@ class LSTM:
     def __init__(self, Wx, Wh, b=None, *, stateful=True, rng=None, dtype="float32"):
         if _is_size(Wx) and _is_size(Wh) and b is None:
             D, H = int(Wx), int(Wh)
-            Wx = _draw((D, 4 * H), math.sqrt(1.0 / D), rng, dtype)
-            Wh = _draw((H, 4 * H), math.sqrt(1.0 / H), rng, dtype)
+            Wx = init_weight((D, 4 * H), "xavier", rng, dtype)
+            Wh = init_weight((H, 4 * H), "xavier", rng, dtype)
             b = np.zeros(4 * H, dtype=dtype)
         _check_weights(self, Wx, Wh, b, gates=4)
         xp = get_array_module(Wx)
