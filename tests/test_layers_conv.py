@@ -18,7 +18,7 @@ from framework.functions import (
 )
 from framework.gradient import gradient_check
 from framework.layers import Convolution, Flatten, Pooling
-from framework.layers.conv import ConvolutionChannelsLast
+from framework.layers.conv import ConvolutionChannelsLast, PoolingWindowLoop
 from tests.helpers import check_backward
 
 # (x shape, W shape, stride, pad): stride 1 and 2, pad 0 and 1, square and not
@@ -540,3 +540,33 @@ def test_flatten_bad_input():
     layer.forward(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match=r"Flatten.backward: expected dout of shape \(2, 4\)"):
         layer.backward(np.zeros((2, 5)))
+
+
+# -- fast twins: the same numbers as the plain forms --------------------------------------
+@pytest.mark.parametrize(("x_shape", "W_shape", "stride", "pad"), CONV_CASES)
+def test_convolution_channels_last_twin_equals_the_plain_form(x_shape, W_shape, stride, pad, rng):
+    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal(W_shape), rng.standard_normal(W_shape[0])
+    plain, fast = Convolution(W, b, stride, pad), ConvolutionChannelsLast(W, b, stride, pad)
+    out = plain.forward(x)
+    np.testing.assert_allclose(fast.forward(x), out, rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.dW, plain.dW, rtol=1e-10)
+    np.testing.assert_allclose(fast.db, plain.db, rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize(("pool_h", "pool_w", "stride", "pad"), POOL_CASES)
+def test_pooling_window_loop_twin_equals_the_plain_form(pool_h, pool_w, stride, pad, mode, rng):
+    x = rng.standard_normal((2, 3, 6, 6))
+    plain = Pooling(pool_h, pool_w, stride, pad, mode=mode)
+    fast = PoolingWindowLoop(pool_h, pool_w, stride, pad, mode=mode)
+    out = plain.forward(x)
+    np.testing.assert_allclose(fast.forward(x), out, rtol=1e-10)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)
+    # Ties: both send the gradient to the first maximum.
+    ties = rng.integers(0, 2, (2, 3, 6, 6)).astype(float)
+    np.testing.assert_allclose(fast.forward(ties), plain.forward(ties), rtol=1e-10)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)
