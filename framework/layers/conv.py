@@ -322,7 +322,9 @@ class Pooling:
         col = col.reshape(-1, self.pool_h * self.pool_w)  # rows (n, i, j, c)
         if self.mode == "max":
             self.arg_max = col.argmax(axis=1)
-            out = col.max(axis=1)
+            # The maximum of each row, read at its arg max: the same numbers as
+            # col.max(axis=1), which NumPy computes several times slower on rows of 4.
+            out = col[get_array_module(col).arange(len(col)), self.arg_max]
         else:
             out = col.mean(axis=1)
         return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
