@@ -620,3 +620,13 @@ def test_an_explicit_generator_wins_over_the_global_state():
     np.random.seed(1)  # noqa: NPY002 (the global state, on purpose)
     b = Affine(20, 5, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(a.W, b.W)
+
+
+def test_softmax_with_loss_is_exact_where_a_probability_underflows():
+    # The target's score is 200 below the maximum: softmax gives it 0 in float32,
+    # the loss is still the exact 200 + log(1 + e^-1), not inf (nor the book's 16.1).
+    x = np.array([[0.0, 200.0, 199.0]], dtype=np.float32)
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(x, np.array([0]))
+    assert layer.y[0, 0] == 0.0
+    np.testing.assert_allclose(loss, 200.0 + np.log1p(np.exp(-1.0)), rtol=1e-6)

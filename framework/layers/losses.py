@@ -41,20 +41,24 @@ def _warn_if_not_finite(layer, loss, **arrays) -> None:
     )
 
 
-def _cross_entropy(x, t) -> float:
-    """``-sum(t * log softmax(x)) / N`` from the scores ``x``, for labels or target rows.
+def _cross_entropy(y, t, x) -> float:
+    """``-sum(t * log y) / N`` for probabilities ``y = softmax(x)``, labels or target rows.
 
-    ``log softmax(x)`` is taken as ``x - max - log(sum(exp(x - max)))``: finite even
-    where ``softmax(x)`` underflows to 0 (the book adds ``1e-7`` inside the log
-    instead).  Sums of float16 scores are accumulated in float32.
+    ``log y`` is read from ``y`` itself, except where it cannot be: for target rows,
+    and when a probability that counts underflowed (a score far below the
+    maximum), it is taken from the scores as ``log_softmax(x)``, which stays
+    finite (the book adds ``1e-7`` inside the log instead).  Sums of float16
+    values are accumulated in float32.
     """
-    xp = get_array_module(x)
-    log_y = log_softmax(x)
-    acc = np.promote_types(x.dtype, np.float32)
-    N = x.shape[0]
-    if t.ndim == 1:
-        return -float(log_y[xp.arange(N), t].sum(dtype=acc)) / N
-    return -float((t * log_y).sum(dtype=acc)) / N
+    xp = get_array_module(y)
+    N = y.shape[0]
+    rows = xp.arange(N)
+    if t.ndim == 1 and bool((y[rows, t] >= xp.finfo(y.dtype).tiny).all()):
+        log_p = xp.log(y[rows, t])
+    else:
+        log_y = log_softmax(x)
+        log_p = log_y[rows, t] if t.ndim == 1 else t * log_y
+    return -float(log_p.sum(dtype=np.promote_types(y.dtype, np.float32))) / N
 
 
 class SoftmaxWithLoss:
@@ -79,7 +83,7 @@ class SoftmaxWithLoss:
         x, t = self._checked(x, t)
         self.t = t
         self.y = softmax(x)
-        self.loss = _cross_entropy(x, self.t)
+        self.loss = _cross_entropy(self.y, self.t, x)
         _warn_if_not_finite(self, self.loss, x=x, t=t)
         return self.loss
 
