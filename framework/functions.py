@@ -25,6 +25,7 @@ __all__ = [
     "cross_entropy_error",
     "softmax_loss",
     "one_hot",
+    "check_labels",
     "sum_to",
     "smooth_curve",
     "shuffle_dataset",
@@ -178,30 +179,70 @@ def cross_entropy_error(y, t) -> float:
     Raises
     ------
     ValueError
-        When ``t`` holds neither one label per sample nor one-hot rows, or a
-        label is outside ``[0, C)``.
+        When ``t`` holds neither one label per sample nor one-hot rows, a label is
+        outside ``[0, C)``, or a row is not a distribution (:func:`check_labels`).
     """
     xp = get_array_module(y)
-    t = xp.asarray(t)
     if y.ndim == 1:
         y = y.reshape(1, -1)
-        t = t.reshape(1, -1)  # one one-hot row, or a single label as (1, 1)
-    n, c = y.shape
-    if t.shape == y.shape:  # one-hot rows -> indices
+        t = xp.asarray(t).reshape(1, -1)  # one one-hot row, or a single label as (1, 1)
+    t = check_labels("cross_entropy_error", t, y.shape, y.dtype, name="y")
+    if t.ndim == 2:  # one-hot rows -> indices, as the book does
         t = t.argmax(axis=1)
-    elif t.size == n:
-        t = t.reshape(n)
-    else:
-        raise ValueError(
-            f"cross_entropy_error: expected t of shape ({n},) or ({n}, 1) (class indices) or "
-            f"{y.shape} (one-hot rows), got {t.shape}"
-        )
-    if t.dtype.kind not in "iu" or (n and (int(t.min()) < 0 or int(t.max()) >= c)):
-        raise ValueError(
-            f"cross_entropy_error: expected integer class indices in [0, {c - 1}], got "
-            f"{t.dtype} values {t.min()}..{t.max()}; labels index the {c} columns of y"
-        )
+    n = y.shape[0]
     return float(-xp.log(y[xp.arange(n), t] + 1e-7).sum() / n)
+
+
+def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"):
+    """Check targets ``t`` against scores of shape (N, C); return ``t`` ready for the loss.
+
+    ``t`` is either integer class labels of shape (N,) or (N, 1), returned as (N,),
+    or target rows of shape (N, C) (one-hot or soft), returned as floats of
+    ``dtype``.  Refused, with a ``ValueError`` naming ``where``: labels outside
+    ``[0, C)``, a label count that is not N, and rows that are not a distribution
+    (a negative entry, or a row whose sum is not 1: an all-zero one-hot row would
+    give a loss of 0).  Any other ``t`` is a ``TypeError``.  The check costs one
+    pass over ``t``; it is the one label checker of the framework
+    (``SoftmaxWithLoss``, ``cross_entropy_error``, ``Sequential.accuracy``).
+    ``name`` is what the scores are called in the message.
+    """
+    xp = get_array_module(t) if hasattr(t, "dtype") else np
+    t = xp.asarray(t)
+    N, C = scores_shape
+    if t.shape == (N, 1) and t.dtype.kind in "iu":
+        t = t.reshape(N)  # a column of class indices
+    if t.ndim == 1 and t.dtype.kind in "iu":
+        if t.shape[0] != N:
+            raise ValueError(
+                f"{where}: {name} has {N} rows but t has {t.shape[0]} labels; "
+                f"{name} and t must hold the same samples"
+            )
+        # Read as unsigned, a negative label becomes huge: one max() checks both ends.
+        if int(t.view(f"u{t.itemsize}").max()) >= C:
+            lo, hi = int(t.min()), int(t.max())
+            raise ValueError(
+                f"{where}: expected labels in [0, {C - 1}] for {C} classes, "
+                f"got values from {lo} to {hi}"
+            )
+        return t
+    if t.shape != tuple(scores_shape) or t.dtype.kind not in "biuf":
+        # Labels or rows of the wrong length: ValueError; any other t: TypeError.
+        right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "biuf")
+        raise (ValueError if right_kind else TypeError)(
+            f"{where}: expected t as integer labels of shape ({N},) or ({N}, 1), or one-hot "
+            f"rows of shape {tuple(scores_shape)}, got {t.dtype} array of shape {t.shape}"
+        )
+    t = t.astype(dtype or "float64", copy=False)
+    sums = t.sum(axis=1)
+    bad = bool((t < 0).any()) or bool((xp.abs(sums - 1) > 1e-3).any())
+    if bad:
+        raise ValueError(
+            f"{where}: expected each row of t to be a distribution (entries >= 0 summing to "
+            f"1, e.g. one-hot), got row sums from {float(sums.min()):g} to "
+            f"{float(sums.max()):g} and smallest entry {float(t.min()):g}; for class "
+            "indices pass an integer array of shape (N,)"
+        )
+    return t
 
 
 def softmax_loss(X, t) -> float:

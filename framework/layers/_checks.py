@@ -26,7 +26,6 @@ __all__ = [
     "checked_input",
     "checked_dout",
     "check_size",
-    "check_labels",
     "require_forward",
     "check_dout",
     "check_float",
@@ -76,56 +75,6 @@ def check_size(where: str, **sizes) -> None:
             raise ValueError(
                 f"{where}: expected {name} to be a positive int (a number of units), got {n!r}"
             )
-
-
-def check_labels(where: str, t, scores_shape: tuple, dtype=None):
-    """Check targets ``t`` against scores of shape (N, C); return ``t`` ready for the loss.
-
-    ``t`` is either integer class labels of shape (N,) or (N, 1), returned as (N,),
-    or target rows of shape (N, C) (one-hot or soft), returned as floats of
-    ``dtype``.  Refused, with a ``ValueError`` naming ``where``: labels outside
-    ``[0, C)``, a label count that is not N, and rows that are not a distribution
-    (a negative entry, or a row whose sum is not 1: an all-zero one-hot row would
-    give a loss of 0).  Any other ``t`` is a ``TypeError``.  The check costs one
-    pass over ``t``; it is the one label checker of the hand-written layers.
-    """
-    xp = get_array_module(t) if hasattr(t, "dtype") else np
-    t = xp.asarray(t)
-    N, C = scores_shape
-    if t.shape == (N, 1) and t.dtype.kind in "iu":
-        t = t.reshape(N)  # a column of class indices
-    if t.ndim == 1 and t.dtype.kind in "iu":
-        if t.shape[0] != N:
-            raise ValueError(
-                f"{where}: x has {N} rows but t has {t.shape[0]} labels; "
-                "x and t must hold the same samples"
-            )
-        # Read as unsigned, a negative label becomes huge: one max() checks both ends.
-        if int(t.view(f"u{t.itemsize}").max()) >= C:
-            lo, hi = int(t.min()), int(t.max())
-            raise ValueError(
-                f"{where}: expected labels in [0, {C - 1}] for {C} classes, "
-                f"got values from {lo} to {hi}"
-            )
-        return t
-    if t.shape != tuple(scores_shape) or t.dtype.kind not in "biuf":
-        # Labels or rows of the wrong length: ValueError; any other t: TypeError.
-        right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "biuf")
-        raise (ValueError if right_kind else TypeError)(
-            f"{where}: expected t as integer labels of shape ({N},) or ({N}, 1), or one-hot "
-            f"rows of shape {tuple(scores_shape)}, got {t.dtype} array of shape {t.shape}"
-        )
-    t = t.astype(dtype or "float64", copy=False)
-    sums = t.sum(axis=1)
-    bad = bool((t < 0).any()) or bool((xp.abs(sums - 1) > 1e-3).any())
-    if bad:
-        raise ValueError(
-            f"{where}: expected each row of t to be a distribution (entries >= 0 summing to "
-            f"1, e.g. one-hot), got row sums from {float(sums.min()):g} to "
-            f"{float(sums.max()):g} and smallest entry {float(t.min()):g}; for class "
-            "indices pass an integer array of shape (N,)"
-        )
-    return t
 
 
 def require_forward(layer, cached) -> None:

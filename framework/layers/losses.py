@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 
 from ..backend import get_array_module
-from ..functions import log_softmax, softmax
-from ._checks import check_float, check_labels, checked_input, require_forward
+from ..functions import check_labels, log_softmax, softmax
+from ._checks import check_float, checked_input, require_forward
 
 __all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
 
@@ -71,7 +71,7 @@ class SoftmaxWithLoss:
     ``t`` is either integer class labels of shape (N,) or (N, 1), or one-hot (or
     soft) target rows of shape (N, C), each a distribution: ``t`` is read as rows
     only when it has the scores' shape.  The checks are
-    :func:`~framework.layers._checks.check_labels`.
+    :func:`~framework.functions.check_labels`.
     """
 
     def __init__(self):
