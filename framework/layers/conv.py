@@ -171,7 +171,8 @@ class Convolution:
         FN, C, FH, FW = self.W.shape
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
-        out = col @ col_W + self.b
+        out = col @ col_W
+        out += self.b  # in place: no second (N * out_h * out_w, FN) array
         self._keep(x, out_h, out_w, col if train else None, col_W)
         return out.reshape(x.shape[0], out_h, out_w, FN).transpose(0, 3, 1, 2)
 
