@@ -202,7 +202,9 @@ class Affine:
         x = self._checked_x(x)
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)
-        return self.x @ self.W + self.b
+        out = self.x @ self.W
+        out += self.b  # in place: one (N, M) array instead of two
+        return out
 
     def backward(self, dout):
         dout = self._checked_dout(dout)

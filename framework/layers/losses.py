@@ -53,8 +53,9 @@ def _cross_entropy(y, t, x) -> float:
     xp = get_array_module(y)
     N = y.shape[0]
     rows = xp.arange(N)
-    if t.ndim == 1 and bool((y[rows, t] >= xp.finfo(y.dtype).tiny).all()):
-        log_p = xp.log(y[rows, t])
+    p = y[rows, t] if t.ndim == 1 else None  # the probability of each right class
+    if p is not None and bool((p >= xp.finfo(y.dtype).tiny).all()):
+        log_p = xp.log(p)
     else:
         log_y = log_softmax(x)
         log_p = log_y[rows, t] if t.ndim == 1 else t * log_y
