@@ -32,62 +32,78 @@ def _reduce_like(g, x):
     return out.item() if shape == () and not hasattr(x, "shape") else out
 
 
-def _numbers(layer, x, y):
-    """Check the inputs of ``MulLayer``/``AddLayer``: numbers or arrays, never lists.
+class _TwoInputs:
+    """What ``MulLayer`` and ``AddLayer`` share: they keep ``x`` and ``y`` for backward."""
 
-    ``[1, 2] + [3, 4]`` would concatenate and ``[1, 2] * 3`` repeat: a list is
-    refused with a ``TypeError`` rather than silently giving a wrong answer.
-    """
-    for name, v in (("x", x), ("y", y)):
-        if not (isinstance(v, (int, float, np.number)) or hasattr(v, "dtype")):
-            raise TypeError(
-                f"{type(layer).__name__}.forward: expected {name} to be a number or an "
-                f"array, got {type(v).__name__}; convert a list with np.asarray({name})"
-            )
+    def __init__(self):
+        self.x = None
+        self.y = None
+
+    def _keep(self, x, y) -> None:
+        """Check ``x`` and ``y`` (numbers or arrays, never lists) and keep them.
+
+        ``[1, 2] + [3, 4]`` would concatenate and ``[1, 2] * 3`` repeat: a list is
+        refused with a ``TypeError`` rather than silently giving a wrong answer.
+        """
+        for name, v in (("x", x), ("y", y)):
+            if not (isinstance(v, (int, float, np.number)) or hasattr(v, "dtype")):
+                raise TypeError(
+                    f"{type(self).__name__}.forward: expected {name} to be a number or an "
+                    f"array, got {type(v).__name__}; convert a list with np.asarray({name})"
+                )
+        self.x, self.y = x, y
+
+    def _checked_dout(self, dout):
+        """Check that forward ran and ``dout`` has the broadcast shape of ``x`` and ``y``."""
+        shape = np.broadcast_shapes(np.shape(self.x), np.shape(self.y))
+        return checked_dout(self, dout, self.x, shape)
 
 
-class MulLayer:
+class MulLayer(_TwoInputs):
     """Multiply two inputs: ``out = x * y``.
 
     backward: ``dx = dout * y``, ``dy = dout * x`` (each summed back to its input's
     shape if broadcasting stretched it).  Works on Python numbers and on arrays.
     """
 
-    def __init__(self):
-        self.x = None
-        self.y = None
-
     def forward(self, x, y):
-        _numbers(self, x, y)
-        self.x = x
-        self.y = y
+        self._keep(x, y)
         return x * y
 
     def backward(self, dout):
-        shape = np.broadcast_shapes(np.shape(self.x), np.shape(self.y))
-        dout = checked_dout(self, dout, self.x, shape)
+        dout = self._checked_dout(dout)
         dx = _reduce_like(dout * self.y, self.x)
         dy = _reduce_like(dout * self.x, self.y)
         return dx, dy
 
 
-class AddLayer:
+class AddLayer(_TwoInputs):
     """Add two inputs: ``out = x + y``; backward passes ``dout`` to both unchanged."""
 
-    def __init__(self):
-        self.x = None
-        self.y = None
-
     def forward(self, x, y):
-        _numbers(self, x, y)
-        self.x = x
-        self.y = y
+        self._keep(x, y)
         return x + y
 
     def backward(self, dout):
-        shape = np.broadcast_shapes(np.shape(self.x), np.shape(self.y))
-        dout = checked_dout(self, dout, self.x, shape)
+        dout = self._checked_dout(dout)
         return _reduce_like(dout, self.x), _reduce_like(dout, self.y)
+
+
+class WeightAndBias:
+    """``params`` and ``grads`` of a layer with a weight ``W`` and a bias ``b``.
+
+    Shared by ``Affine`` and ``Convolution``: the very arrays, by name.
+    """
+
+    @property
+    def params(self) -> dict:
+        """Parameters by name; the very arrays ``W`` and ``b``."""
+        return {"W": self.W, "b": self.b}
+
+    @property
+    def grads(self) -> dict:
+        """Gradients by name; the very arrays ``dW`` and ``db``."""
+        return {"W": self.dW, "b": self.db}
 
 
 class Relu:
@@ -145,7 +161,7 @@ class Tanh:
         return dout * (1.0 - self.out**2)
 
 
-class Affine:
+class Affine(WeightAndBias):
     """Fully connected layer: ``out = x @ W + b``.
 
     backward: ``dx = dout @ W.T``, ``dW = x.T @ dout``, ``db = sum(dout, axis=0)``.
@@ -187,16 +203,6 @@ class Affine:
         self.db = xp.zeros_like(b)
         self.x = None
         self.original_x_shape = None
-
-    @property
-    def params(self) -> dict:
-        """Parameters by name; the very arrays ``W`` and ``b``."""
-        return {"W": self.W, "b": self.b}
-
-    @property
-    def grads(self) -> dict:
-        """Gradients by name; the very arrays ``dW`` and ``db``."""
-        return {"W": self.dW, "b": self.db}
 
     def forward(self, x):
         x = self._checked_x(x)

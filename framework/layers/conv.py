@@ -34,6 +34,7 @@ from ..functions import (
 )
 from ..initializers import init_weight
 from ._checks import check_float, checked_dout, checked_input
+from .basic import WeightAndBias
 
 __all__ = ["Convolution", "Pooling", "Flatten", "ConvolutionChannelsLast", "PoolingWindowLoop"]
 
@@ -93,7 +94,7 @@ def _check_images(layer, x, channels=None) -> None:
         )
 
 
-class Convolution:
+class Convolution(WeightAndBias):
     """2-D convolution (cross-correlation, as in the book and PyTorch).
 
     forward: ``out[n, f, i, j] = sum_{c,y,x} W[f, c, y, x] * xpad[n, c, s*i + y, s*j + x]
@@ -154,16 +155,6 @@ class Convolution:
         self.out_shape = None
         self.col = None  # im2col of x, one row per window
         self.col_W = None  # W with one column per filter, rows in col's column order
-
-    @property
-    def params(self) -> dict:
-        """Parameters by name; the very arrays ``W`` and ``b``."""
-        return {"W": self.W, "b": self.b}
-
-    @property
-    def grads(self) -> dict:
-        """Gradients by name; the very arrays ``dW`` and ``db``."""
-        return {"W": self.dW, "b": self.db}
 
     def forward(self, x, train: bool = True):
         """Return the feature maps; ``train=False`` keeps no ``col`` for ``backward``."""
