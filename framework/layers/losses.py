@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..functions import check_labels, log_softmax, softmax
-from ._checks import check_float, checked_input, require_forward
+from ._checks import checked_input, require_forward
 
 __all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
 
@@ -120,16 +120,10 @@ class MeanSquaredError:
         self.diff = None  # y - t
 
     def forward(self, y, t):
-        if getattr(y, "shape", None) != getattr(t, "shape", None):
-            raise ValueError(
-                f"MeanSquaredError.forward: expected t of the shape of y "
-                f"{getattr(y, 'shape', None)}, got {getattr(t, 'shape', type(t).__name__)}"
-            )
-        check_float(self, "y", y)
-        xp = get_array_module(y)
+        y, t = self._checked(y, t)
         N = y.shape[0] if y.ndim > 0 else 1
-        self.diff = y - xp.asarray(t).astype(y.dtype, copy=False)  # float32 y stays float32
-        loss = 0.5 * float((self.diff * self.diff).sum()) / N
+        self.diff = y - t
+        loss = 0.5 * float((self.diff**2).sum()) / N
         _warn_if_not_finite(self, loss, y=y, t=t)
         return loss
 
@@ -137,3 +131,13 @@ class MeanSquaredError:
         require_forward(self, self.diff)
         N = self.diff.shape[0] if self.diff.ndim > 0 else 1
         return self.diff * (dout / N)
+
+    def _checked(self, y, t):
+        """Check ``y`` (float, not empty) and ``t`` of its shape; return ``t`` in ``y``'s dtype."""
+        if getattr(y, "shape", None) != getattr(t, "shape", None):
+            raise ValueError(
+                f"MeanSquaredError.forward: expected t of the shape of y "
+                f"{getattr(y, 'shape', None)}, got {getattr(t, 'shape', type(t).__name__)}"
+            )
+        y = checked_input(self, y, name="y")
+        return y, get_array_module(y).asarray(t).astype(y.dtype, copy=False)

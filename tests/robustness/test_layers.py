@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from framework.functions import softmax
 from framework.gradient import gradient_check, numerical_gradient
@@ -19,6 +22,7 @@ from framework.layers import (
     Convolution,
     Dropout,
     LeakyRelu,
+    MeanSquaredError,
     MulLayer,
     Pooling,
     Relu,
@@ -141,6 +145,12 @@ CASES = [
         id="loss-empty-batch",
     ),
     pytest.param(
+        lambda: MeanSquaredError().forward(EMPTY_ROWS, EMPTY_ROWS),
+        ValueError,
+        r"MeanSquaredError\.forward: got an empty batch \(y of shape \(0, 4\)\)",
+        id="mse-empty-batch",
+    ),
+    pytest.param(
         lambda: Affine(784, -5),
         ValueError,
         r"Affine: expected output_size to be a positive int .*got -5",
@@ -227,3 +237,21 @@ def test_softmax_underflow_does_not_raise_under_seterr_raise():
         loss = layer.forward(x, np.array([1]))
         dx = layer.backward()
     assert y[0, 1] == 0.0 and np.isfinite(loss) and np.isfinite(dx).all()
+
+
+@given(
+    t=hnp.arrays(
+        dtype=st.sampled_from([np.int8, np.int64, np.uint8, np.float32, np.float64, np.bool_]),
+        shape=st.sampled_from([(4,), (4, 1), (4, 3), (3,), (4, 2), (2, 2, 2)]),
+    )
+)
+def test_any_target_is_accepted_or_refused_by_softmax_with_loss_by_name(t):
+    """Targets of every dtype and shape: a finite loss, or an error naming the layer."""
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    try:
+        loss = SoftmaxWithLoss().forward(x, t)
+    except (ValueError, TypeError) as error:
+        assert str(error).startswith("SoftmaxWithLoss.forward: "), error
+    else:
+        assert np.isfinite(loss)
+        assert t.shape in ((4,), (4, 1), (4, 3))
