@@ -1,5 +1,10 @@
 """Hand-written layers: each has ``forward`` and ``backward`` written out by hand.
 
+Each reads as the book's formula below one guard call at the top of ``forward`` and
+``backward``.  Two fast twins compute the same numbers faster where a benchmark
+showed it pays (benchmarks/README.md): ``ConvolutionChannelsLast`` (multi-channel
+convolutions) and ``PoolingWindowLoop`` (every max pooling of a trained net).
+
 ``FunctionLayer``, the bridge that runs an autograd function inside a
 ``Sequential``, is imported on first use: a student who never touches the
 computation graph does not load ``framework.autograd`` with ``import framework``.
