@@ -25,6 +25,7 @@ __all__ = [
     "cross_entropy_error",
     "softmax_loss",
     "one_hot",
+    "check_labels",
     "sum_to",
     "smooth_curve",
     "shuffle_dataset",
@@ -178,30 +179,70 @@ def cross_entropy_error(y, t) -> float:
     Raises
     ------
     ValueError
-        When ``t`` holds neither one label per sample nor one-hot rows, or a
-        label is outside ``[0, C)``.
+        When ``t`` holds neither one label per sample nor one-hot rows, a label is
+        outside ``[0, C)``, or a row is not a distribution (:func:`check_labels`).
     """
     xp = get_array_module(y)
-    t = xp.asarray(t)
     if y.ndim == 1:
         y = y.reshape(1, -1)
-        t = t.reshape(1, -1)  # one one-hot row, or a single label as (1, 1)
-    n, c = y.shape
-    if t.shape == y.shape:  # one-hot rows -> indices
+        t = xp.asarray(t).reshape(1, -1)  # one one-hot row, or a single label as (1, 1)
+    t = check_labels("cross_entropy_error", t, y.shape, y.dtype, name="y")
+    if t.ndim == 2:  # one-hot rows -> indices, as the book does
         t = t.argmax(axis=1)
-    elif t.size == n:
-        t = t.reshape(n)
-    else:
-        raise ValueError(
-            f"cross_entropy_error: expected t of shape ({n},) or ({n}, 1) (class indices) or "
-            f"{y.shape} (one-hot rows), got {t.shape}"
-        )
-    if t.dtype.kind not in "iu" or (n and (int(t.min()) < 0 or int(t.max()) >= c)):
-        raise ValueError(
-            f"cross_entropy_error: expected integer class indices in [0, {c - 1}], got "
-            f"{t.dtype} values {t.min()}..{t.max()}; labels index the {c} columns of y"
-        )
+    n = y.shape[0]
     return float(-xp.log(y[xp.arange(n), t] + 1e-7).sum() / n)
+
+
+def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"):
+    """Check targets ``t`` against scores of shape (N, C); return ``t`` ready for the loss.
+
+    ``t`` is either integer class labels of shape (N,) or (N, 1), returned as (N,),
+    or target rows of shape (N, C) (one-hot or soft), returned as floats of
+    ``dtype``.  Refused, with a ``ValueError`` naming ``where``: labels outside
+    ``[0, C)``, a label count that is not N, and rows that are not a distribution
+    (a negative entry, or a row whose sum is not 1: an all-zero one-hot row would
+    give a loss of 0).  Any other ``t`` is a ``TypeError``.  The check costs one
+    pass over ``t``; it is the one label checker of the framework
+    (``SoftmaxWithLoss``, ``cross_entropy_error``, ``Sequential.accuracy``).
+    ``name`` is what the scores are called in the message.
+    """
+    xp = get_array_module(t) if hasattr(t, "dtype") else np
+    t = xp.asarray(t)
+    N, C = scores_shape
+    if t.shape == (N, 1) and t.dtype.kind in "iu":
+        t = t.reshape(N)  # a column of class indices
+    if t.ndim == 1 and t.dtype.kind in "iu":
+        if t.shape[0] != N:
+            raise ValueError(
+                f"{where}: {name} has {N} rows but t has {t.shape[0]} labels; "
+                f"{name} and t must hold the same samples"
+            )
+        # Read as unsigned, a negative label becomes huge: one max() checks both ends.
+        if int(t.view(f"u{t.itemsize}").max()) >= C:
+            lo, hi = int(t.min()), int(t.max())
+            raise ValueError(
+                f"{where}: expected labels in [0, {C - 1}] for {C} classes, "
+                f"got values from {lo} to {hi}"
+            )
+        return t
+    if t.shape != tuple(scores_shape) or t.dtype.kind not in "biuf":
+        # Labels or rows of the wrong length: ValueError; any other t: TypeError.
+        right_kind = t.ndim in (1, 2) and t.dtype.kind in ("iu" if t.ndim == 1 else "biuf")
+        raise (ValueError if right_kind else TypeError)(
+            f"{where}: expected t as integer labels of shape ({N},) or ({N}, 1), or one-hot "
+            f"rows of shape {tuple(scores_shape)}, got {t.dtype} array of shape {t.shape}"
+        )
+    t = t.astype(dtype or "float64", copy=False)
+    sums = t.sum(axis=1)
+    bad = bool((t < 0).any()) or bool((xp.abs(sums - 1) > 1e-3).any())
+    if bad:
+        raise ValueError(
+            f"{where}: expected each row of t to be a distribution (entries >= 0 summing to "
+            f"1, e.g. one-hot), got row sums from {float(sums.min()):g} to "
+            f"{float(sums.max()):g} and smallest entry {float(t.min()):g}; for class "
+            "indices pass an integer array of shape (N,)"
+        )
+    return t
 
 
 def softmax_loss(X, t) -> float:
@@ -318,12 +359,12 @@ def shuffle_dataset(x, t, rng=None):
 def pair(value) -> tuple:
     """``3`` -> ``(3, 3)``; a pair ``(h, w)`` stays as it is (DeZero's ``utils.pair``).
 
-    Stride and pad of the convolution helpers may differ along H and W.
+    Stride and pad of the convolution helpers may differ along H and W.  Only
+    ints are accepted: ``1.7`` or ``(2.5, 2)`` raise rather than being truncated.
     """
-    if isinstance(value, (int, np.integer)):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return (int(value[0]), int(value[1]))
+    values = value if isinstance(value, (tuple, list)) and len(value) == 2 else (value, value)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return (int(values[0]), int(values[1]))
     raise ValueError(f"pair: expected an int or a pair (h, w) of ints, got {value!r}")
 
 
@@ -336,7 +377,7 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
     return (input_size + 2 * pad - filter_size) // stride + 1
 
 
-def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0):
+def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, fill=0.0):
     """Unroll every filter window of an image batch into one row of a matrix.
 
     A convolution then becomes one matrix product: ``col @ W.reshape(FN, -1).T``.
@@ -347,7 +388,10 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     filter_h, filter_w : int
         Window size.
     stride, pad : int or pair (h, w)
-        Step between windows; zeros added on each side of H and W.
+        Step between windows; values added on each side of H and W.
+    fill : float, default 0
+        The value of the padding (max pooling pads with ``-inf``, so that padding
+        is never a window's maximum).
 
     Returns
     -------
@@ -362,7 +406,7 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     out_w = conv_output_size(W, filter_w, sw, pw)
     img = input_data
     if ph or pw:
-        img = xp.pad(input_data, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        img = xp.pad(input_data, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     # A strided view of every window, (N, C, out_h, out_w, filter_h, filter_w); no copy yet.
     windows = xp.lib.stride_tricks.sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
     windows = windows[:, :, ::sh, ::sw][:, :, :out_h, :out_w]

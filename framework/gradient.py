@@ -85,13 +85,26 @@ def gradient_check(net_or_layer, x, t=None, *, eps: float = 1e-4, rng=None) -> d
         Name (``"x"``, ``"W"``, ``"0.W"``, ...) -> relative error.  In float64
         a correct backward gives about 1e-9 or less.
     """
-    if getattr(x, "dtype", None) != np.float64:
+    is_net = hasattr(net_or_layer, "numerical_gradient") and hasattr(net_or_layer, "gradient")
+    if not is_net and not (hasattr(net_or_layer, "forward") and hasattr(net_or_layer, "backward")):
+        raise TypeError(
+            "gradient_check: expected a net (with gradient and numerical_gradient) or a layer "
+            f"(with forward and backward), got {type(net_or_layer).__name__}; call it as "
+            "gradient_check(layer, x) or gradient_check(net, x, t)"
+        )
+    if getattr(getattr(x, "dtype", None), "kind", None) != "f":
+        got = getattr(x, "dtype", type(x).__name__)
+        raise TypeError(
+            f"gradient_check: expected x to be a float array (float64 for a meaningful check), "
+            f"got {got}; use np.asarray(x, dtype=np.float64)"
+        )
+    if x.dtype != np.float64:
         warnings.warn(
             "gradient_check: x is not float64, so the numerical gradient is noisy; "
             "use float64 arrays for a meaningful check",
             stacklevel=2,
         )
-    if hasattr(net_or_layer, "numerical_gradient") and hasattr(net_or_layer, "gradient"):
+    if is_net:
         net = net_or_layer
         analytic = {k: g.copy() for k, g in net.gradient(x, t).items()}
         numeric = net.numerical_gradient(x, t, eps=eps)

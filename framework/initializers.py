@@ -46,6 +46,10 @@ def init_weight(shape, init="he", rng=None, dtype="float32", fan_in=None):
         Inputs per output unit; defaults to ``prod(shape[1:])`` for 4-D filters
         and ``shape[0]`` for matrices.
     """
+    if not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape
+    ):
+        raise ValueError(f"init_weight: expected a shape of positive ints, got {shape!r}")
     if fan_in is None:
         fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else int(shape[0])
     scale = init_scale(init, fan_in)

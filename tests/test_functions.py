@@ -317,10 +317,10 @@ def test_cross_entropy_error_labels_of_shape_n_1_are_indices(rng):
 
 def test_cross_entropy_error_clear_errors():
     y = np.full((2, 3), 1 / 3)
-    with pytest.raises(ValueError, match=r"cross_entropy_error: expected t of shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"cross_entropy_error: y has 2 rows but t has 3 labels"):
         cross_entropy_error(y, np.array([0, 1, 2]))
     for bad in ([0, 3], [-1, 0]):
-        with pytest.raises(ValueError, match=r"expected integer class indices in \[0, 2\]"):
+        with pytest.raises(ValueError, match=r"cross_entropy_error: expected labels in \[0, 2\]"):
             cross_entropy_error(y, np.array(bad))
 
 

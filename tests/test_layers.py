@@ -170,12 +170,16 @@ def test_affine_backward_binds_new_gradients_as_the_book_does(rng):
         np.testing.assert_array_equal(a, b)  # the earlier gradients are intact
 
 
-def test_affine_skips_dx_but_fills_grads(rng):
+def test_affine_backward_params_only_equals_backward_without_dx(rng):
     x = rng.standard_normal((2, 4))
     layer = Affine(rng.standard_normal((4, 3)), rng.standard_normal(3))
     layer.forward(x)
     dout = rng.standard_normal((2, 3))
-    assert layer.backward(dout, need_dx=False) is None
+    layer.backward(dout)
+    dW, db = layer.dW, layer.db
+    assert layer.backward_params_only(dout) is None
+    np.testing.assert_allclose(layer.dW, dW, rtol=1e-10)
+    np.testing.assert_allclose(layer.db, db, rtol=1e-10)
     np.testing.assert_allclose(layer.dW, x.T @ dout)
     np.testing.assert_allclose(layer.db, dout.sum(axis=0))
 
@@ -616,3 +620,13 @@ def test_an_explicit_generator_wins_over_the_global_state():
     np.random.seed(1)  # noqa: NPY002 (the global state, on purpose)
     b = Affine(20, 5, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(a.W, b.W)
+
+
+def test_softmax_with_loss_is_exact_where_a_probability_underflows():
+    # The target's score is 200 below the maximum: softmax gives it 0 in float32,
+    # the loss is still the exact 200 + log(1 + e^-1), not inf (nor the book's 16.1).
+    x = np.array([[0.0, 200.0, 199.0]], dtype=np.float32)
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(x, np.array([0]))
+    assert layer.y[0, 0] == 0.0
+    np.testing.assert_allclose(loss, 200.0 + np.log1p(np.exp(-1.0)), rtol=1e-6)

@@ -18,6 +18,7 @@ from framework.functions import (
 )
 from framework.gradient import gradient_check
 from framework.layers import Convolution, Flatten, Pooling
+from framework.layers.conv import ConvolutionChannelsLast, PoolingWindowLoop
 from tests.helpers import check_backward
 
 # (x shape, W shape, stride, pad): stride 1 and 2, pad 0 and 1, square and not
@@ -206,16 +207,17 @@ def test_convolution_and_pooling_relative_errors_below_1e_6(x_shape, W_shape, st
         assert errors["x"] < 1e-6, (mode, errors)
 
 
-def test_convolution_need_dx_false_skips_dx_but_fills_dW(rng):
+@pytest.mark.parametrize("cls", [Convolution, ConvolutionChannelsLast])
+def test_convolution_backward_params_only_skips_dx_but_fills_dW(cls, rng):
     x = rng.standard_normal((2, 1, 5, 5))
-    layer = Convolution(rng.standard_normal((3, 1, 3, 3)), np.zeros(3))
+    layer = cls(rng.standard_normal((3, 1, 3, 3)), np.zeros(3))
     g = rng.standard_normal(layer.forward(x).shape)
     dx = layer.backward(g)
     dW, db = layer.dW.copy(), layer.db.copy()
     layer.dW[...] = 0
-    assert layer.backward(g, need_dx=False) is None
-    np.testing.assert_array_equal(layer.dW, dW)
-    np.testing.assert_array_equal(layer.db, db)
+    assert layer.backward_params_only(g) is None
+    np.testing.assert_allclose(layer.dW, dW, rtol=1e-10)
+    np.testing.assert_allclose(layer.db, db, rtol=1e-10)
     assert dx.shape == x.shape
 
 
@@ -538,3 +540,33 @@ def test_flatten_bad_input():
     layer.forward(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match=r"Flatten.backward: expected dout of shape \(2, 4\)"):
         layer.backward(np.zeros((2, 5)))
+
+
+# -- fast twins: the same numbers as the plain forms --------------------------------------
+@pytest.mark.parametrize(("x_shape", "W_shape", "stride", "pad"), CONV_CASES)
+def test_convolution_channels_last_twin_equals_the_plain_form(x_shape, W_shape, stride, pad, rng):
+    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal(W_shape), rng.standard_normal(W_shape[0])
+    plain, fast = Convolution(W, b, stride, pad), ConvolutionChannelsLast(W, b, stride, pad)
+    out = plain.forward(x)
+    np.testing.assert_allclose(fast.forward(x), out, rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.dW, plain.dW, rtol=1e-10)
+    np.testing.assert_allclose(fast.db, plain.db, rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize(("pool_h", "pool_w", "stride", "pad"), POOL_CASES)
+def test_pooling_window_loop_twin_equals_the_plain_form(pool_h, pool_w, stride, pad, mode, rng):
+    x = rng.standard_normal((2, 3, 6, 6))
+    plain = Pooling(pool_h, pool_w, stride, pad, mode=mode)
+    fast = PoolingWindowLoop(pool_h, pool_w, stride, pad, mode=mode)
+    out = plain.forward(x)
+    np.testing.assert_allclose(fast.forward(x), out, rtol=1e-10)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)
+    # Ties: both send the gradient to the first maximum.
+    ties = rng.integers(0, 2, (2, 3, 6, 6)).astype(float)
+    np.testing.assert_allclose(fast.forward(ties), plain.forward(ties), rtol=1e-10)
+    np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-10, atol=1e-12)

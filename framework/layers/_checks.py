@@ -18,15 +18,63 @@ almost always raw pixels or labels passed by mistake.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module
 
 __all__ = [
+    "checked_input",
+    "checked_dout",
+    "check_size",
     "require_forward",
     "check_dout",
     "check_float",
     "as_weight_dtype",
     "check_device",
 ]
+
+
+def checked_input(layer, x, weight=None, *, name: str = "x", method: str = "forward"):
+    """Check ``x`` at the door of a ``forward``; return it ready for the math.
+
+    Refuses anything but a float array (``TypeError``; integers, complex numbers,
+    lists) and an empty batch (``ValueError``).  With ``weight`` it also refuses an
+    array on another device and casts ``x`` to the weights' dtype (no copy when it
+    already matches).  Call it after the layer's own shape check.
+    """
+    if weight is None:
+        check_float(layer, name, x)
+    else:
+        check_device(layer, x, weight)
+        x = as_weight_dtype(layer, method, name, x, weight.dtype)
+    if x.ndim and x.shape[0] == 0:
+        raise ValueError(
+            f"{type(layer).__name__}.{method}: got an empty batch ({name} of shape {x.shape}); "
+            "pass at least one sample"
+        )
+    return x
+
+
+def checked_dout(layer, dout, cached, shape, weight=None):
+    """Check at the door of a ``backward`` that forward ran and ``dout`` has ``shape``.
+
+    ``cached`` is what the last ``forward`` kept (None before the first call).  With
+    ``weight``, ``dout`` is cast to the weights' dtype.
+    """
+    require_forward(layer, cached)
+    check_dout(layer, dout, shape)
+    if weight is not None:
+        dout = as_weight_dtype(layer, "backward", "dout", dout, weight.dtype)
+    return dout
+
+
+def check_size(where: str, **sizes) -> None:
+    """Raise ``ValueError`` unless every size is an int >= 1 (``Affine(784, -5)``)."""
+    for name, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(
+                f"{where}: expected {name} to be a positive int (a number of units), got {n!r}"
+            )
 
 
 def require_forward(layer, cached) -> None:

@@ -3,8 +3,11 @@
 Images come as ``(N, C, H, W)``: N samples, C channels, H rows, W columns.  The
 convolution unrolls every filter window into a row with ``im2col``, so that it
 becomes one matrix product; its backward folds the rows back with ``col2im``.
-Pooling loops over the few positions of its window (2 x 2 = 4 for the usual
-pooling), never over samples or pixels.
+Pooling takes the maximum (or mean) of each row of the same ``im2col``.
+
+Each layer reads as the book's formula.  A faster arrangement, where a benchmark
+showed it pays, is a named twin beside it (``ConvolutionChannelsLast``,
+``PoolingWindowLoop``), proven equal to the plain form by the tests.
 
 Stride and pad are an int or a pair ``(h, w)``; a stride that does not step onto
 the last window position floors the output size, as in the book.
@@ -16,20 +19,24 @@ their input's dtype.  Integer images are refused with a ``TypeError``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..backend import get_array_module
-from ..functions import col2im_channels_last, conv_output_size, im2col_channels_last, pair
-from ..initializers import init_weight
-from ._checks import (
-    as_weight_dtype,
-    check_device,
-    check_dout,
-    check_float,
-    require_forward,
+from ..functions import (
+    col2im,
+    col2im_channels_last,
+    conv_output_size,
+    im2col,
+    im2col_channels_last,
+    pair,
 )
+from ..initializers import init_weight
+from ._checks import check_float, checked_dout, checked_input
+from .basic import WeightAndBias
 
-__all__ = ["Convolution", "Pooling", "Flatten"]
+__all__ = ["Convolution", "Pooling", "Flatten", "ConvolutionChannelsLast", "PoolingWindowLoop"]
 
 
 def _output_hw(layer, x, filter_h: int, filter_w: int, stride: tuple, pad: tuple) -> tuple:
@@ -57,7 +64,7 @@ def _show(p: tuple):
 
 
 def _stride_pad(name: str, stride, pad) -> tuple:
-    """Check ``stride`` and ``pad`` (int or pair) and return them as pairs."""
+    """Check ``stride`` and ``pad`` (ints or int pairs) and return them as pairs."""
     try:
         pairs = pair(stride), pair(pad)
     except (TypeError, ValueError):
@@ -87,25 +94,20 @@ def _check_images(layer, x, channels=None) -> None:
         )
 
 
-class Convolution:
+class Convolution(WeightAndBias):
     """2-D convolution (cross-correlation, as in the book and PyTorch).
 
     forward: ``out[n, f, i, j] = sum_{c,y,x} W[f, c, y, x] * xpad[n, c, s*i + y, s*j + x]
-    + b[f]``, computed as ``col @ col_W.T + b`` with ``col = im2col(x)`` (one row per
-    window) and ``col_W = W.reshape(FN, -1)`` (one row per filter).
+    + b[f]``, computed as ``col @ col_W + b`` with ``col = im2col(x)`` (one row per
+    window, columns in the order ``(c, y, x)``) and ``col_W = W.reshape(FN, -1).T``
+    (one column per filter).
 
-    backward: with ``dout`` reshaped to rows (N * out_h * out_w, FN),
-    ``dW = dout.T @ col``, ``db = sum(dout)``, ``dx = col2im(dout @ col_W)``.
-
-    It works channels-last inside, as (N, H, W, C), with
-    ``im2col_channels_last``: the same rows with their columns in the order
-    ``(y, x, c)``, and ``col_W`` reordered to match.  Copying C neighbouring numbers
-    at a time makes im2col and col2im several times faster than the book's
-    ``(c, y, x)`` order; the result is the same.  The output is a channels-last
-    array seen as (N, FN, out_h, out_w), so the next convolution needs no copy.
+    backward: with ``dout`` as rows (N * out_h * out_w, FN) in the order of ``col``:
+    ``db = sum(dout, axis=0)``, ``dW = dout.T @ col``, ``dx = col2im(dout @ col_W.T)``.
 
     Build it from arrays, as in the book, ``Convolution(W, b, stride=1, pad=0)``, or
     from a filter shape, ``Convolution((30, 1, 5, 5), rng=rng)`` (He init, ``b = 0``).
+    :class:`ConvolutionChannelsLast` computes the same numbers faster.
 
     Parameters
     ----------
@@ -114,7 +116,7 @@ class Convolution:
     b : array of shape (FN,), or a number, optional
         Bias; zeros when omitted.  A number (the book's ``b = 0`` in
         ``apply_filter.py``) gives every filter that bias.
-    stride, pad : int or pair (h, w)
+    stride, pad : int or pair (h, w) of ints
         Step between windows; zeros added on each side of the image.
     init : {"he", "xavier"} or float
         Only when built from a shape: the weight scale (fan-in ``C * FH * FW``).
@@ -151,90 +153,129 @@ class Convolution:
         self.db = xp.zeros_like(b)
         self.x_shape = None
         self.out_shape = None
-        self.col = None  # im2col of x, (N * out_h * out_w, FH * FW * C)
-        self.col_W = None  # W as rows (FN, FH * FW * C), columns in col's order
-
-    @property
-    def params(self) -> dict:
-        """Parameters by name; the very arrays ``W`` and ``b``."""
-        return {"W": self.W, "b": self.b}
-
-    @property
-    def grads(self) -> dict:
-        """Gradients by name; the very arrays ``dW`` and ``db``."""
-        return {"W": self.dW, "b": self.db}
+        self.col = None  # im2col of x, one row per window
+        self.col_W = None  # W with one column per filter, rows in col's column order
 
     def forward(self, x, train: bool = True):
-        """Return the feature maps; ``train=False`` keeps nothing for ``backward``.
+        """Return the feature maps; ``train=False`` keeps no ``col`` for ``backward``."""
+        x, out_h, out_w = self._checked_x(x)
+        FN, C, FH, FW = self.W.shape
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        col_W = self.W.reshape(FN, -1).T
+        out = col @ col_W
+        out += self.b  # in place: no second (N * out_h * out_w, FN) array
+        self._keep(x, out_h, out_w, col if train else None, col_W)
+        return out.reshape(x.shape[0], out_h, out_w, FN).transpose(0, 3, 1, 2)
 
-        Only ``backward`` needs ``col``; a test-mode forward (``predict``) drops it at
-        once, so a deep net does not hold every layer's ``col`` for a big batch.
+    def backward(self, dout):
+        dout = self._checked_dout(dout)
+        FN, C, FH, FW = self.W.shape
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = dout.sum(axis=0)
+        self.dW = (dout.T @ self.col).reshape(FN, C, FH, FW)
+        dcol = dout @ self.col_W.T
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
+
+    def backward_params_only(self, dout) -> None:
+        """Fast path for a net's first layer: ``dW`` and ``db`` as :meth:`backward`, no ``dx``.
+
+        Skips ``dcol = dout @ col_W.T`` and its ``col2im``, whose result nobody
+        reads when ``x`` is the data; ``Sequential`` calls it for its first layer.
         """
+        self.backward_params(self._checked_dout(dout))
+
+    def backward_params(self, dout) -> None:
+        """``db`` and ``dW`` from ``dout`` already checked (shared with the twin)."""
+        FN, C, FH, FW = self.W.shape
+        rows = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = rows.sum(axis=0)
+        self.dW = (rows.T @ self.col).reshape(FN, C, FH, FW)
+
+    def _keep(self, x, out_h, out_w, col, col_W) -> None:
+        """Cache what ``backward`` needs (``col`` is None after a test-mode forward)."""
+        self.x_shape = x.shape
+        self.out_shape = (x.shape[0], self.W.shape[0], out_h, out_w)
+        self.col, self.col_W = col, col_W
+
+    def _checked_x(self, x):
+        """Check images (N, C, H, W) the filters fit; return ``(x, out_h, out_w)``."""
         FN, C, FH, FW = self.W.shape
         _check_images(self, x, C)
-        check_device(self, x, self.W)
-        x = as_weight_dtype(self, "forward", "x", x, self.W.dtype)
-        N = x.shape[0]
-        out_h, out_w = _output_hw(self, x, FH, FW, self._stride, self._pad)
-        self.x_shape = x.shape
-        self.out_shape = (N, FN, out_h, out_w)
-        x = x.transpose(0, 2, 3, 1)  # channels-last view (N, H, W, C)
-        col = im2col_channels_last(x, FH, FW, self._stride, self._pad)
-        self.col_W = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
-        self.col = col if train else None
-        out = col @ self.col_W.T
-        out += self.b  # in place: no second (N * out_h * out_w, FN) array
-        # Rows are (n, i, j): a view as (N, FN, out_h, out_w), no copy.
-        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        x = checked_input(self, x, self.W)
+        return (x, *_output_hw(self, x, FH, FW, self._stride, self._pad))
 
-    def backward(self, dout, need_dx: bool = True):
-        """Set new ``dW`` and ``db`` and return ``dx`` (None when ``need_dx`` is False).
-
-        A net's first convolution skips ``dx`` (and its ``col2im``): nobody uses it.
-        """
-        require_forward(self, self.out_shape)
+    def _checked_dout(self, dout):
+        dout = checked_dout(self, dout, self.out_shape, self.out_shape, self.W)
         if self.col is None:
             raise RuntimeError(
-                "Convolution.backward: the last forward ran with train=False and kept nothing "
-                "for backward; call forward(x, train=True) first"
+                f"{type(self).__name__}.backward: the last forward ran with train=False and "
+                "kept nothing for backward; call forward(x, train=True) first"
             )
-        check_dout(self, dout, self.out_shape)
+        return dout
+
+
+class ConvolutionChannelsLast(Convolution):
+    """Fast twin of :class:`Convolution`: the same numbers, im2col in ``(y, x, c)`` order.
+
+    The plain form's ``col = im2col(x)`` copies one number at a time into the
+    columns ``(c, y, x)``; here the images are read channels-last, (N, H, W, C),
+    and :func:`~framework.functions.im2col_channels_last` copies the C channels
+    of each window pixel as one contiguous run, with ``col_W`` reordered to match
+    (``W.transpose(0, 2, 3, 1)``).  The output is a channels-last array seen as
+    (N, FN, out_h, out_w), so a following convolution needs no copy either.
+    Measured gain: see benchmarks/README.md ("plain and fast").
+    """
+
+    def forward(self, x, train: bool = True):
+        x, out_h, out_w = self._checked_x(x)
+        FN = self.W.shape[0]
+        col = im2col_channels_last(x.transpose(0, 2, 3, 1), *self.W.shape[2:], *self._sp())
+        col_W = self.W.transpose(0, 2, 3, 1).reshape(FN, -1)
+        out = col @ col_W.T
+        out += self.b  # in place: no second (N * out_h * out_w, FN) array
+        self._keep(x, out_h, out_w, col if train else None, col_W)
+        return out.reshape(x.shape[0], out_h, out_w, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        dout = self._checked_dout(dout)
+        self.backward_params(dout)
         FN, C, FH, FW = self.W.shape
-        dout = as_weight_dtype(self, "backward", "dout", dout, self.W.dtype)
-        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)  # rows (n, i, j), like col
-        dW = dout.T @ self.col  # (FN, FH * FW * C), columns (y, x, c)
-        # A new array each time (the book's rebinding): earlier gradients stay intact.
-        self.dW = dW.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2).copy()
-        self.db = dout.sum(axis=0)
-        if not need_dx:
-            return None
-        dcol = dout @ self.col_W
+        dcol = dout.transpose(0, 2, 3, 1).reshape(-1, FN) @ self.col_W
         N, C, H, W = self.x_shape
-        dx = col2im_channels_last(dcol, (N, H, W, C), FH, FW, self._stride, self._pad)
+        dx = col2im_channels_last(dcol, (N, H, W, C), FH, FW, *self._sp())
         return dx.transpose(0, 3, 1, 2)  # back to (N, C, H, W), channels-last in memory
+
+    def backward_params(self, dout) -> None:
+        FN, C, FH, FW = self.W.shape
+        rows = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = rows.sum(axis=0)
+        dW = rows.T @ self.col  # (FN, FH * FW * C): columns (y, x, c)
+        self.dW = dW.reshape(FN, FH, FW, C).transpose(0, 3, 1, 2).copy()
+
+    def _sp(self) -> tuple:
+        return self._stride, self._pad
 
 
 class Pooling:
     """Max pooling (or average pooling) over ``pool_h x pool_w`` windows of each channel.
 
-    max: ``out[n, c, i, j] = max_{y,x} xpad[n, c, s*i + y, s*j + x]``; backward sends
-    ``dout`` to the position of the maximum, which forward keeps in ``arg_max`` (the
-    first one on ties, as the book's ``argmax``), 0 elsewhere.  Padding uses ``-inf``,
-    so it is never the maximum.
+    max: ``out[n, c, i, j] = max_{y,x} xpad[n, c, s*i + y, s*j + x]``: ``im2col``
+    with one window of one channel per row, then the maximum of each row;
+    ``arg_max`` keeps its column (the first one on ties, as ``argmax``).  backward
+    puts ``dout`` at that column of a zero row and folds the rows back with
+    ``col2im``.  Padding uses ``-inf`` (the book pads with 0, which can become a
+    window's maximum when the inputs are negative: a bug here avoided, as PyTorch does).
 
-    average: ``out = mean`` over the window (zero padding counts, as in PyTorch's
-    default); backward spreads ``dout / (pool_h * pool_w)`` over the window.
+    average: ``out = mean`` of each row (zero padding counts, as in PyTorch's
+    default); backward spreads ``dout / (pool_h * pool_w)`` over the row.
 
-    The loop runs over the ``pool_h * pool_w`` positions of the window; each step
-    handles the whole batch at once through a strided view.  ``dx`` comes back
-    channels-last in memory, as a convolution's output is, so the layers below
-    read it in order.
+    :class:`PoolingWindowLoop` computes the same numbers faster.
 
     Parameters
     ----------
     pool_h, pool_w : int
         Window size.
-    stride, pad : int or pair (h, w)
+    stride, pad : int or pair (h, w) of ints
         Step between windows (the book's default 2, which tiles a 2x2 window) and
         padding.
     mode : {"max", "average"}
@@ -243,7 +284,12 @@ class Pooling:
     def __init__(self, pool_h: int, pool_w: int, stride=2, pad=0, mode: str = "max"):
         if mode not in ("max", "average"):
             raise ValueError(f"Pooling: expected mode 'max' or 'average', got {mode!r}")
-        pool_h, pool_w = int(pool_h), int(pool_w)
+        try:
+            pool_h, pool_w = pair((pool_h, pool_w))
+        except ValueError:
+            raise ValueError(
+                f"Pooling: expected pool_h and pool_w to be ints, got {pool_h!r} and {pool_w!r}"
+            ) from None
         (sh, sw), (ph, pw) = _stride_pad("Pooling", stride, pad)
         if min(pool_h, pool_w) < 1 or 2 * ph > pool_h or 2 * pw > pool_w:
             raise ValueError(
@@ -258,7 +304,57 @@ class Pooling:
         self.mode = mode
         self.x_shape = None
         self.out_shape = None
-        self.arg_max = None  # max mode: window position (y * pool_w + x) of each maximum
+        self.arg_max = None  # max mode: column (y * pool_w + x) of each window's maximum
+
+    def forward(self, x):
+        x, out_h, out_w = self._checked_x(x)
+        N, C = x.shape[:2]
+        fill = -np.inf if self.mode == "max" else 0.0
+        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad, fill=fill)
+        col = col.reshape(-1, self.pool_h * self.pool_w)  # rows (n, i, j, c)
+        if self.mode == "max":
+            self.arg_max = col.argmax(axis=1)
+            # The maximum of each row, read at its arg max: the same numbers as
+            # col.max(axis=1), which NumPy computes several times slower on rows of 4.
+            out = col[get_array_module(col).arange(len(col)), self.arg_max]
+        else:
+            out = col.mean(axis=1)
+        return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        dout = checked_dout(self, dout, self.out_shape, self.out_shape)
+        xp = get_array_module(dout)
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1)  # one value per row of col
+        pool_size = self.pool_h * self.pool_w
+        if self.mode == "max":
+            dcol = xp.zeros((dout.size, pool_size), dtype=dout.dtype)
+            dcol[xp.arange(dout.size), self.arg_max] = dout
+        else:
+            dcol = xp.repeat(dout[:, None] * (1.0 / pool_size), pool_size, axis=1)
+        dcol = dcol.reshape(-1, self.x_shape[1] * pool_size)
+        return col2im(dcol, self.x_shape, self.pool_h, self.pool_w, self.stride, self.pad)
+
+    def _checked_x(self, x):
+        """Check float images (N, C, H, W); return ``(x, out_h, out_w)``."""
+        _check_images(self, x)
+        x = checked_input(self, x)
+        out_hw = _output_hw(self, x, self.pool_h, self.pool_w, self._stride, self._pad)
+        self.x_shape = x.shape
+        self.out_shape = (*x.shape[:2], *out_hw)
+        return (x, *out_hw)
+
+
+class PoolingWindowLoop(Pooling):
+    """Fast twin of :class:`Pooling`: a loop over the window's positions instead of ``im2col``.
+
+    The plain form copies every window into a row (``im2col``), then takes each
+    row's maximum.  Here the loop runs over the ``pool_h * pool_w`` positions of
+    the window (4 for the usual 2x2); each step compares the whole batch at once
+    through a strided view, so nothing is copied into rows, ``arg_max`` is one
+    byte per output, and when the windows tile the image the backward is one
+    pass.  ``dx`` comes back channels-last in memory, as a convolution's output
+    is.  Measured gain: see benchmarks/README.md ("plain and fast").
+    """
 
     def _windows(self, a, out_h, out_w):
         """Yield, for each position (y, x) of the window, that pixel of every window.
@@ -271,16 +367,12 @@ class Pooling:
                 yield a[:, :, y : y + sh * out_h : sh, x : x + sw * out_w : sw]
 
     def forward(self, x):
-        _check_images(self, x)
-        check_float(self, "x", x)
+        x, out_h, out_w = self._checked_x(x)
         xp = get_array_module(x)
-        out_h, out_w = _output_hw(self, x, self.pool_h, self.pool_w, self._stride, self._pad)
         ph, pw = self._pad
         fill = -np.inf if self.mode == "max" else 0.0
         padding = ((0, 0), (0, 0), (ph, ph), (pw, pw))
         xpad = xp.pad(x, padding, constant_values=fill) if ph or pw else x
-        self.x_shape = x.shape
-        self.out_shape = (x.shape[0], x.shape[1], out_h, out_w)
         views = self._windows(xpad, out_h, out_w)
         # order="K" keeps x's memory layout (a convolution's output is channels-last),
         # so every loop below walks its arrays in one order.
@@ -301,8 +393,7 @@ class Pooling:
         return out
 
     def backward(self, dout):
-        require_forward(self, self.out_shape)
-        check_dout(self, dout, self.out_shape)
+        dout = checked_dout(self, dout, self.out_shape, self.out_shape)
         xp = get_array_module(dout)
         N, C, H, W = self.x_shape
         ph, pw = self.pool_h, self.pool_w
@@ -352,7 +443,6 @@ class Flatten:
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):
-        require_forward(self, self.x_shape)
-        N = self.x_shape[0]
-        check_dout(self, dout, (N, int(np.prod(self.x_shape[1:], dtype=np.int64))))
+        shape = None if self.x_shape is None else (self.x_shape[0], math.prod(self.x_shape[1:]))
+        dout = checked_dout(self, dout, self.x_shape, shape)
         return dout.reshape(self.x_shape)

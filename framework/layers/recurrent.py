@@ -17,22 +17,14 @@ float input of another dtype is converted, integer input is refused.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..backend import get_array_module, scatter_add
 from ..functions import sigmoid
-from ._checks import check_device, check_dout, check_float, require_forward
+from ..initializers import init_weight
+from ._checks import check_device, check_float, checked_dout
 
 __all__ = ["Embedding", "RNN", "LSTM"]
-
-
-def _draw(shape: tuple, scale: float, rng, dtype):
-    """Weights from N(0, scale**2): from ``rng`` if given, else NumPy's global state."""
-    source = np.random if rng is None else rng
-    # Scale by a Python float and cast last, so float32 stays float32 (NEP 50).
-    return (source.standard_normal(shape) * scale).astype(dtype)
 
 
 def _is_size(value) -> bool:
@@ -91,7 +83,7 @@ class Embedding:
 
     def __init__(self, W, out_size=None, *, rng=None, dtype="float32"):
         if _is_size(W) and _is_size(out_size):
-            W = _draw((int(W), int(out_size)), 1.0, rng, dtype)
+            W = init_weight((int(W), int(out_size)), 1.0, rng, dtype)
         elif out_size is not None:
             raise TypeError(
                 "Embedding: expected Embedding(W) with an array W of shape (V, D), or "
@@ -138,8 +130,8 @@ class Embedding:
 
     def backward(self, dout):
         """Fill ``dW`` and return ``None`` (ids have no gradient)."""
-        require_forward(self, self.idx)
-        check_dout(self, dout, (*self.idx.shape, self.W.shape[1]))
+        shape = None if self.idx is None else (*self.idx.shape, self.W.shape[1])
+        dout = checked_dout(self, dout, self.idx, shape)
         xp = get_array_module(self.W)
         dW = xp.zeros_like(self.W)
         scatter_add(dW, self.idx, dout.astype(self.W.dtype, copy=False))
@@ -147,7 +139,64 @@ class Embedding:
         return None
 
 
-class RNN:
+class _Recurrent:
+    """What ``RNN`` and ``LSTM`` share: weights ``Wx``, ``Wh``, ``b`` and the carried state.
+
+    ``gates`` blocks of H columns each (1 for the RNN, 4 for the LSTM).  Built from
+    arrays, or from sizes ``(D, H)``: Xavier scale, ``Wx`` from N(0, 1/D), ``Wh``
+    from N(0, 1/H), ``b`` zero.
+    """
+
+    gates = 1
+
+    def __init__(self, Wx, Wh, b=None, *, stateful=True, rng=None, dtype="float32"):
+        if _is_size(Wx) and _is_size(Wh) and b is None:
+            D, width = int(Wx), self.gates * int(Wh)
+            Wx = init_weight((D, width), "xavier", rng, dtype)
+            Wh = init_weight((int(Wh), width), "xavier", rng, dtype)
+            b = np.zeros(width, dtype=dtype)
+        _check_weights(self, Wx, Wh, b, gates=self.gates)
+        xp = get_array_module(Wx)
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+        self.dWx, self.dWh, self.db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros_like(b)
+        self.stateful = stateful
+        self.h = self.c = None  # carried states (c: the LSTM's memory cell)
+        self.dh = self.dc = None
+        self.xs = self.hs = self.cs = self.gate_values = None
+        self.h0 = self.c0 = None
+
+    @property
+    def params(self) -> dict:
+        """Parameters by name; the very arrays ``Wx``, ``Wh`` and ``b``."""
+        return {"Wx": self.Wx, "Wh": self.Wh, "b": self.b}
+
+    @property
+    def grads(self) -> dict:
+        """Gradients by name: ``dWx``, ``dWh``, ``db`` of the last ``backward``."""
+        return {"Wx": self.dWx, "Wh": self.dWh, "b": self.db}
+
+    def reset_state(self) -> None:
+        """Forget the carried states: the next ``forward`` starts from ``h = c = 0``."""
+        self.h = None
+        self.c = None
+
+    def _checked_xs(self, xs):
+        """Check ``xs`` (N, T, D) and set the start states ``h0`` (and ``c0``); return ``xs``."""
+        xs = _check_sequence(self, xs, self.Wx.shape[0], self.Wx)
+        if not self.stateful:
+            self.reset_state()
+        _check_state(self, "h", self.h, xs.shape[0])
+        zeros = get_array_module(xs).zeros((xs.shape[0], self.Wh.shape[0]), dtype=self.Wx.dtype)
+        self.h0 = zeros if self.h is None else self.h
+        self.c0 = zeros if self.c is None else self.c
+        return xs
+
+    def _checked_dhs(self, dhs):
+        """Check that forward ran and ``dhs`` has the shape of ``hs``; cast it to the weights."""
+        return checked_dout(self, dhs, self.hs, getattr(self.hs, "shape", None), self.Wx)
+
+
+class RNN(_Recurrent):
     """Elman RNN with tanh over a block of T time steps.
 
     forward, for ``t = 0 .. T-1``::
@@ -187,48 +236,14 @@ class RNN:
         started from (not passed further back).
     """
 
-    def __init__(self, Wx, Wh, b=None, *, stateful=True, rng=None, dtype="float32"):
-        if _is_size(Wx) and _is_size(Wh) and b is None:
-            D, H = int(Wx), int(Wh)
-            Wx = _draw((D, H), math.sqrt(1.0 / D), rng, dtype)
-            Wh = _draw((H, H), math.sqrt(1.0 / H), rng, dtype)
-            b = np.zeros(H, dtype=dtype)
-        _check_weights(self, Wx, Wh, b, gates=1)
-        xp = get_array_module(Wx)
-        self.Wx, self.Wh, self.b = Wx, Wh, b
-        self.dWx, self.dWh, self.db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros_like(b)
-        self.stateful = stateful
-        self.h = None
-        self.dh = None
-        self.xs = None
-        self.hs = None
-        self.h0 = None
-
-    @property
-    def params(self) -> dict:
-        """Parameters by name; the very arrays ``Wx``, ``Wh`` and ``b``."""
-        return {"Wx": self.Wx, "Wh": self.Wh, "b": self.b}
-
-    @property
-    def grads(self) -> dict:
-        """Gradients by name: ``dWx``, ``dWh``, ``db`` of the last ``backward``."""
-        return {"Wx": self.dWx, "Wh": self.dWh, "b": self.db}
-
-    def reset_state(self) -> None:
-        """Forget the carried state: the next ``forward`` starts from ``h = 0``."""
-        self.h = None
+    gates = 1
 
     def forward(self, xs):
-        xs = _check_sequence(self, xs, self.Wx.shape[0], self.Wx)
+        xs = self._checked_xs(xs)
         xp = get_array_module(xs)
         N, T, _ = xs.shape
-        H = self.Wh.shape[0]
-        if not self.stateful:
-            self.h = None
-        _check_state(self, "h", self.h, N)
-        h = xp.zeros((N, H), dtype=self.Wx.dtype) if self.h is None else self.h
-        self.h0 = h
-        hs = xp.empty((N, T, H), dtype=self.Wx.dtype)
+        h = self.h0
+        hs = xp.empty((N, T, self.Wh.shape[0]), dtype=self.Wx.dtype)
         for t in range(T):
             h = xp.tanh(xs[:, t] @ self.Wx + h @ self.Wh + self.b)
             hs[:, t] = h
@@ -236,9 +251,7 @@ class RNN:
         return hs
 
     def backward(self, dhs):
-        require_forward(self, self.hs)
-        check_dout(self, dhs, self.hs.shape)
-        dhs = dhs.astype(self.Wx.dtype, copy=False)
+        dhs = self._checked_dhs(dhs)
         xp = get_array_module(dhs)
         T = self.xs.shape[1]
         dxs = xp.empty(self.xs.shape, dtype=self.Wx.dtype)
@@ -257,7 +270,7 @@ class RNN:
         return dxs
 
 
-class LSTM:
+class LSTM(_Recurrent):
     """Long short-term memory over a block of T time steps.
 
     forward, for ``t = 0 .. T-1``, with ``A = x_t @ Wx + h_{t-1} @ Wh + b`` of
@@ -308,55 +321,15 @@ class LSTM:
         started from (not passed further back).
     """
 
-    def __init__(self, Wx, Wh, b=None, *, stateful=True, rng=None, dtype="float32"):
-        if _is_size(Wx) and _is_size(Wh) and b is None:
-            D, H = int(Wx), int(Wh)
-            Wx = _draw((D, 4 * H), math.sqrt(1.0 / D), rng, dtype)
-            Wh = _draw((H, 4 * H), math.sqrt(1.0 / H), rng, dtype)
-            b = np.zeros(4 * H, dtype=dtype)
-        _check_weights(self, Wx, Wh, b, gates=4)
-        xp = get_array_module(Wx)
-        self.Wx, self.Wh, self.b = Wx, Wh, b
-        self.dWx, self.dWh, self.db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros_like(b)
-        self.stateful = stateful
-        self.h = None
-        self.c = None
-        self.dh = None
-        self.dc = None
-        self.xs = None
-        self.hs = None
-        self.cs = None
-        self.gates = None
-        self.h0 = None
-        self.c0 = None
-
-    @property
-    def params(self) -> dict:
-        """Parameters by name; the very arrays ``Wx``, ``Wh`` and ``b``."""
-        return {"Wx": self.Wx, "Wh": self.Wh, "b": self.b}
-
-    @property
-    def grads(self) -> dict:
-        """Gradients by name: ``dWx``, ``dWh``, ``db`` of the last ``backward``."""
-        return {"Wx": self.dWx, "Wh": self.dWh, "b": self.db}
-
-    def reset_state(self) -> None:
-        """Forget the carried states: the next ``forward`` starts from ``h = c = 0``."""
-        self.h = None
-        self.c = None
+    gates = 4
 
     def forward(self, xs):
-        xs = _check_sequence(self, xs, self.Wx.shape[0], self.Wx)
+        xs = self._checked_xs(xs)
         xp = get_array_module(xs)
         N, T, _ = xs.shape
         H = self.Wh.shape[0]
-        if not self.stateful:
-            self.reset_state()
-        _check_state(self, "h", self.h, N)
         dtype = self.Wx.dtype
-        h = xp.zeros((N, H), dtype=dtype) if self.h is None else self.h
-        c = xp.zeros((N, H), dtype=dtype) if self.c is None else self.c
-        self.h0, self.c0 = h, c
+        h, c = self.h0, self.c0
         hs = xp.empty((N, T, H), dtype=dtype)
         cs = xp.empty((N, T, H), dtype=dtype)
         gates = xp.empty((N, T, 4 * H), dtype=dtype)  # f, g, i, o after their activations
@@ -370,14 +343,12 @@ class LSTM:
             h = o * xp.tanh(c)
             gates[:, t] = xp.concatenate([f, g, i, o], axis=1)
             hs[:, t], cs[:, t] = h, c
-        self.xs, self.hs, self.cs, self.gates = xs, hs, cs, gates
+        self.xs, self.hs, self.cs, self.gate_values = xs, hs, cs, gates
         self.h, self.c = h, c
         return hs
 
     def backward(self, dhs):
-        require_forward(self, self.hs)
-        check_dout(self, dhs, self.hs.shape)
-        dhs = dhs.astype(self.Wx.dtype, copy=False)
+        dhs = self._checked_dhs(dhs)
         xp = get_array_module(dhs)
         T = self.xs.shape[1]
         H = self.Wh.shape[0]
@@ -385,7 +356,7 @@ class LSTM:
         dWx, dWh, db = xp.zeros_like(self.Wx), xp.zeros_like(self.Wh), xp.zeros_like(self.b)
         dh, dc = xp.zeros_like(self.h0), xp.zeros_like(self.c0)  # nothing from after the block
         for t in reversed(range(T)):
-            gate = self.gates[:, t]
+            gate = self.gate_values[:, t]
             f, g, i, o = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H : 3 * H], gate[:, 3 * H :]
             c_prev = self.c0 if t == 0 else self.cs[:, t - 1]
             h_prev = self.h0 if t == 0 else self.hs[:, t - 1]

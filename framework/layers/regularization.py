@@ -14,13 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from ._checks import (
-    as_weight_dtype,
-    check_device,
-    check_dout,
-    check_float,
-    require_forward,
-)
+from ._checks import check_float, checked_dout, checked_input
 
 __all__ = ["Dropout", "BatchNormalization"]
 
@@ -55,7 +49,7 @@ class Dropout:
         self.out_shape = None
 
     def forward(self, x, train: bool = True):
-        check_float(self, "x", x)
+        x = checked_input(self, x)
         self.out_shape = x.shape
         if not train:
             self.mask = None
@@ -70,8 +64,7 @@ class Dropout:
         return x * self.mask * (1.0 / (1.0 - self.ratio))
 
     def backward(self, dout):
-        require_forward(self, self.out_shape)
-        check_dout(self, dout, self.out_shape)
+        dout = checked_dout(self, dout, self.out_shape, self.out_shape)
         if self.mask is None:
             return dout
         return dout * self.mask * (1.0 / (1.0 - self.ratio))
@@ -86,7 +79,17 @@ class BatchNormalization:
 
     train: ``mu = mean(x)``, ``var = mean((x - mu)**2)``, ``xn = (x - mu) / sqrt(var + eps)``,
     ``out = gamma * xn + beta``; the running statistics follow
-    ``running = momentum * running + (1 - momentum) * batch value``.
+    ``running_mean = momentum * running_mean + (1 - momentum) * mu`` and
+    ``running_var = momentum * running_var + (1 - momentum) * var * m / (m - 1)``.
+
+    The running variance takes the unbiased estimate ``var * m / (m - 1)`` (``m / 1``
+    for a batch of one), with ``eps = 2e-5`` and ``momentum = 0.9``: the convention
+    of DeZero's ``F.batch_norm``, Chainer and PyTorch, shared with
+    :func:`framework.autograd.functions.batch_norm` so the two worlds agree.  The
+    reason: test mode divides by the variance of the whole population, which the
+    unbiased estimate approaches.  Book 1 stores the biased ``var`` and uses
+    ``eps = 1e-6``; in train mode the two conventions differ by at most ~1e-5
+    relative (only ``eps`` enters the train-mode output).
 
     test: the same with ``running_mean`` and ``running_var`` in place of ``mu`` and ``var``.
 
@@ -110,8 +113,9 @@ class BatchNormalization:
     running_mean, running_var : array like ``gamma``, optional
         Start values, zeros and ones by default.  Saved and loaded with the net
         (through ``state``).
-    eps : float
-        Added to the variance so that it never divides by zero (the book's 1e-6).
+    eps : float > 0, default 2e-5
+        Added to the variance so that it never divides by zero (DeZero's 2e-5; the
+        book's 1e-6).
     dtype : dtype, default float32
         Only when ``gamma`` is an int.
     """
@@ -124,7 +128,7 @@ class BatchNormalization:
         running_mean=None,
         running_var=None,
         *,
-        eps: float = 1e-6,
+        eps: float = 2e-5,
         dtype="float32",
     ):
         if isinstance(gamma, (int, np.integer)):
@@ -148,6 +152,10 @@ class BatchNormalization:
                 )
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"BatchNormalization: expected momentum in [0, 1], got {momentum}")
+        if not eps > 0:
+            raise ValueError(
+                f"BatchNormalization: expected eps > 0 (it keeps the division finite), got {eps}"
+            )
         self.gamma = gamma
         self.beta = beta
         self.momentum = float(momentum)
@@ -189,30 +197,24 @@ class BatchNormalization:
 
     def forward(self, x, train: bool = True):
         axes, shape = self._axes(x)
-        check_device(self, x, self.gamma)
-        x = as_weight_dtype(self, "forward", "x", x, self.gamma.dtype)
-        xp = get_array_module(x)
+        x = checked_input(self, x, self.gamma)  # also refuses an empty batch
         if train:
             mu = x.mean(axis=axes, keepdims=True)
             xc = x - mu
-            var = (xc * xc).mean(axis=axes, keepdims=True)
-            self.running_mean *= self.momentum
-            self.running_mean += (1.0 - self.momentum) * mu.reshape(-1)
-            self.running_var *= self.momentum
-            self.running_var += (1.0 - self.momentum) * var.reshape(-1)
+            var = (xc**2).mean(axis=axes, keepdims=True)
+            self._update_running(mu, var, m=x.size // self.gamma.size)
         else:
             xc = x - self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)
-        self.std = xp.sqrt(var + self.eps)
+        self.std = get_array_module(x).sqrt(var + self.eps)
         self.xn = xc / self.std
         self.train = bool(train)
         return self.gamma.reshape(shape) * self.xn + self.beta.reshape(shape)
 
     def backward(self, dout):
-        require_forward(self, self.xn)
-        check_dout(self, dout, self.xn.shape)
+        shape = getattr(self.xn, "shape", None)
+        dout = checked_dout(self, dout, self.xn, shape, self.gamma)
         axes, shape = self._axes(dout)
-        dout = as_weight_dtype(self, "backward", "dout", dout, self.gamma.dtype)
         self.dbeta = dout.sum(axis=axes)
         self.dgamma = (dout * self.xn).sum(axis=axes)
         dxn = dout * self.gamma.reshape(shape)
@@ -221,3 +223,11 @@ class BatchNormalization:
         mean_dxn = dxn.mean(axis=axes, keepdims=True)
         mean_dxn_xn = (dxn * self.xn).mean(axis=axes, keepdims=True)
         return (dxn - mean_dxn - self.xn * mean_dxn_xn) / self.std
+
+    def _update_running(self, mu, var, m: int) -> None:
+        """Update the running statistics: ``momentum * running + (1 - momentum) * batch``."""
+        unbiased = var.reshape(-1) * (m / max(m - 1, 1))
+        self.running_mean *= self.momentum
+        self.running_mean += (1.0 - self.momentum) * mu.reshape(-1)
+        self.running_var *= self.momentum
+        self.running_var += (1.0 - self.momentum) * unbiased
