@@ -127,7 +127,7 @@ def build_ours(w):
         [
             fw.Convolution(c["W1"], c["b1"]),
             fw.Relu(),
-            fw.Pooling(2, 2, stride=2),
+            fw.layers.PoolingWindowLoop(2, 2, stride=2),  # as framework.models.simple_cnn
             fw.Affine(c["W2"], c["b2"]),
             fw.Relu(),
             fw.Affine(c["W3"], c["b3"]),

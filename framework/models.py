@@ -17,7 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from .functions import conv_output_size
-from .layers import Affine, Convolution, Dropout, Pooling, Relu, Sigmoid, Tanh
+from .layers import (
+    Affine,
+    Convolution,
+    ConvolutionChannelsLast,
+    Dropout,
+    PoolingWindowLoop,
+    Relu,
+    Sigmoid,
+    Tanh,
+)
 from .net import Sequential
 
 __all__ = ["ACTIVATIONS", "MODELS", "mlp", "simple_cnn", "deep_cnn"]
@@ -157,7 +166,7 @@ def simple_cnn(
                 (filter_num, C, filter_size, filter_size), init=init, rng=rng, dtype=dtype
             ),
             Relu(),
-            Pooling(2, 2, stride=2),
+            PoolingWindowLoop(2, 2, stride=2),  # Pooling's measured fast twin
             Affine(pooled, hidden_size, init=init, rng=rng, dtype=dtype),
             Relu(),
             Affine(hidden_size, output_size, init=init, rng=rng, dtype=dtype),
@@ -207,10 +216,13 @@ def deep_cnn(
     layers = []
     channels = C
     # (filters, pad) of the six convolutions; every second one is followed by pooling.
+    # Convolution's channels-last twin pays from a few input channels on (benchmarks/README.md);
+    # PoolingWindowLoop is Pooling's fast twin.  Both are tested equal to the plain layers.
     for i, (filters, pad) in enumerate([(16, 1), (16, 1), (32, 1), (32, 2), (64, 1), (64, 1)]):
-        layers += [Convolution((filters, channels, 3, 3), pad=pad, rng=rng, dtype=dtype), Relu()]
+        conv = Convolution if channels == 1 else ConvolutionChannelsLast
+        layers += [conv((filters, channels, 3, 3), pad=pad, rng=rng, dtype=dtype), Relu()]
         if i % 2 == 1:
-            layers.append(Pooling(2, 2, stride=2))
+            layers.append(PoolingWindowLoop(2, 2, stride=2))
         channels = filters
     layers += [
         Affine(64 * 4 * 4, hidden_size, rng=rng, dtype=dtype),

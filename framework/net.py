@@ -171,6 +171,17 @@ def _check_samples(who: str, x) -> None:
         )
 
 
+def _has_params_only_twin(layer) -> bool:
+    """Tell whether the class that defines ``layer.backward`` also has ``backward_params_only``.
+
+    A subclass that overrides only ``backward`` keeps its own backward: the fast twin
+    (``dW`` and ``db`` without ``dx``, for a net's first layer) is used only where the
+    class that defines ``backward`` also defines the twin.
+    """
+    owner = next((c for c in type(layer).__mro__ if "backward" in vars(c)), None)
+    return owner is not None and "backward_params_only" in vars(owner)
+
+
 class Sequential:
     """Layers applied in order, then a loss layer.
 
@@ -190,7 +201,7 @@ class Sequential:
         self.layers = layers
         self.loss_layer = loss
         self._takes_train = [accepts_keyword(layer.forward, "train") for layer in layers]
-        self._first_needs_no_dx = bool(layers) and accepts_keyword(layers[0].backward, "need_dx")
+        self._first_skips_dx = bool(layers) and _has_params_only_twin(layers[0])
         self._from_loss = False  # did the last forward pass end in the loss layer?
 
     # -- parameters -----------------------------------------------------------
@@ -290,8 +301,8 @@ class Sequential:
             dout = self.layers[i].backward(dout)
         if not self.layers:
             return dout
-        if self._first_needs_no_dx and not need_dx:
-            return self.layers[0].backward(dout, need_dx=False)
+        if self._first_skips_dx and not need_dx:
+            return self.layers[0].backward_params_only(dout)
         return self.layers[0].backward(dout)
 
     def gradient(self, x, t) -> dict:

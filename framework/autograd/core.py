@@ -402,4 +402,5 @@ def _forward_error(f: Function, err: Exception, xs) -> Exception:
     )
     message = f"{where}: {err}; got input{'s' if len(xs) > 1 else ''} of shape {shapes}"
     message += f" ({settings})" if settings else ""
+    message += "; expected inputs and settings that fit each other (see the shapes above)"
     return TypeError(message) if isinstance(err, TypeError) else ShapeError(message)

@@ -90,7 +90,8 @@ def _sum_to_array(x, shape):
     lead = x.ndim - len(shape)
     if lead < 0:
         raise ValueError(
-            f"sum_to: cannot sum x of shape {x.shape} to {tuple(shape)}, which has more axes"
+            f"sum_to: cannot sum x of shape {x.shape} to {tuple(shape)}, which has more "
+            f"axes; expected a shape with at most {x.ndim} axes"
         )
     lead_axes = tuple(range(lead))
     axes = tuple(lead + i for i, s in enumerate(shape) if s == 1)
