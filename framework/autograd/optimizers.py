@@ -130,14 +130,22 @@ class Adam(_DeZeroHooks, _framework.Adam):
 
     ``m += (1 - beta1)(dW - m)``; ``v += (1 - beta2)(dW^2 - v)``;
     ``W -= lr_t m / (sqrt(v) + eps)`` with ``lr_t = alpha sqrt(1 - beta2^t) / (1 - beta1^t)``
-    at step ``t``.  ``alpha`` is the framework's ``lr`` (both names work).
+    at step ``t``.  ``alpha`` is the framework's ``lr``: both names work, as
+    arguments (``Adam(lr=0.01)`` as the framework's ``Adam`` is called) and as
+    attributes.
     """
 
     def __init__(
-        self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self,
+        alpha: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        *,
+        lr: float | None = None,
     ):
-        super().__init__(alpha, beta1, beta2)
-        self.eps = eps
+        super().__init__(alpha if lr is None else lr, beta1, beta2)
+        self.eps = _framework.check_hyperparameter(self, "eps", eps, low=0.0, low_open=True)
 
     @property
     def alpha(self) -> float:

@@ -39,6 +39,10 @@ def test_dezeros_signatures_and_defaults():
     adam = optimizers.Adam(alpha=0.01, beta1=0.8, beta2=0.99, eps=1e-6)
     assert (adam.alpha, adam.lr, adam.beta1, adam.beta2, adam.eps) == (0.01, 0.01, 0.8, 0.99, 1e-6)
     assert optimizers.Adam().eps == 1e-8 and optimizers.Adam(0.1).alpha == 0.1
+    # the framework's keyword too, as lessons and framework.optimizers.Adam call it
+    assert optimizers.Adam(lr=0.02).alpha == 0.02 == optimizers.Adam(lr=0.02).lr
+    with pytest.raises(ValueError, match="Adam: expected eps > 0"):
+        optimizers.Adam(eps=0.0)
     ada = optimizers.AdaGrad()
     assert (ada.lr, ada.eps) == (0.001, 1e-8)
     assert base.AdaGrad().lr == 0.01  # book 1's default stays in framework.optimizers
