@@ -183,14 +183,13 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, download: b
     if not _mnist_missing:
         try:
             return datasets.load_mnist(normalize, flatten, one_hot_label, download=download)
-        except FileNotFoundError as err:
+        except FileNotFoundError:
             _mnist_missing = True
-            first_line = str(err).splitlines()[0]
             print(
-                f"load_mnist (framework.book): MNIST is not installed here ({first_line}).\n"
-                "Using Fashion-MNIST instead: the same shapes and ten classes, so the book's "
-                "scripts run, but accuracies are lower than the book's. For MNIST, put its "
-                "four .gz files in a folder and set FRAMEWORK_DATA to it."
+                "load_mnist (framework.book): MNIST is not installed here and could not be "
+                "downloaded.\nUsing Fashion-MNIST instead: the same shapes and ten classes, so "
+                "the book's scripts run, but accuracies are lower than the book's.\nFor MNIST, "
+                "put its four .gz files in a folder and set FRAMEWORK_DATA to that folder."
             )
     return datasets.load_fashion_mnist(normalize, flatten, one_hot_label, download=download)
 
