@@ -269,6 +269,19 @@ def test_load_mnist_falls_back_to_fashion_mnist_once(tmp_path, monkeypatch, caps
     assert x2.shape[1:] == (1, 28, 28) and t2.shape[1] == 10
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Fashion-MNIST may come from the sample
+def test_dezero_mnist_dataset_falls_back_too(tmp_path, monkeypatch, capsys):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("FRAMEWORK_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(book, "_mnist_missing", False)
+    test_set = book.MNIST(train=False, download=False)
+    assert "Fashion-MNIST instead" in capsys.readouterr().out
+    x, t = test_set[0]
+    assert x.shape == (784,) and x.dtype == np.float32 and 0 <= t < 10
+    assert test_set.data.shape[1:] == (1, 28, 28) and test_set.data.dtype == np.uint8
+
+
 DEZERO_STEP = """\
     if "__file__" in globals():
         import os, sys
@@ -361,10 +374,13 @@ def test_dezero_modules_reexport_and_explain_missing_names(tmp_path):
     shims = tmp_path / "shims"
     book.write_shims(shims)
     code = (
-        "import dezero, dezero.utils as U, dezero.cuda\n"
+        "import dezero\n"
+        "from dezero import datasets, utils as U\n"
+        "print('shims', datasets is dezero.datasets, datasets.__name__, dezero.core.__name__)\n"
         "from dezero.functions import *\n"
         "print('star', sigmoid is dezero.functions.sigmoid, U.get_conv_outsize(4, 3, 1, 0))\n"
         "print('cuda', dezero.cuda.gpu_enable in (True, False))\n"
+        "print('mnist', dezero.datasets.MNIST.__module__, dezero.datasets.Spiral.__module__)\n"
         "dezero.functions.no_such_function\n"
     )
     script = write(tmp_path / "m.py", code)
@@ -373,8 +389,10 @@ def test_dezero_modules_reexport_and_explain_missing_names(tmp_path):
         [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
     )
     out = printed(done.stdout)
+    assert out["shims"] == ["True", "dezero.datasets", "dezero.core"]
     assert out["star"] == ["True", "2"]
     assert out["cuda"] == ["True"]
+    assert out["mnist"] == ["framework.book", "framework.autograd.datasets"]
     assert done.returncode == 1
     assert "module 'dezero.functions' (framework.autograd.functions) has no attribute" in (
         done.stderr
