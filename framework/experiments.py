@@ -81,13 +81,19 @@ def compare_optimizers(
 
 
 def layer_outputs(net, x, kinds=("Relu", "Sigmoid", "Tanh")) -> dict:
-    """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``."""
+    """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``.
+
+    A fast twin counts as the layer it stands in for (its class derives from it):
+    the ``PoolingWindowLoop`` of ``simple_cnn`` is found, and named, as "Pooling"
+    unless ``kinds`` names the twin itself.
+    """
     outs = {}
     for i, layer in enumerate(net.layers):
         takes_train = accepts_keyword(layer.forward, "train")
         x = layer.forward(x, train=False) if takes_train else layer.forward(x)
-        if type(layer).__name__ in kinds:
-            outs[f"{i} {type(layer).__name__}"] = x
+        kind = next((c.__name__ for c in type(layer).__mro__ if c.__name__ in kinds), None)
+        if kind is not None:
+            outs[f"{i} {kind}"] = x
     return outs
 
 

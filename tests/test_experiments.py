@@ -12,7 +12,8 @@ import framework.plot
 import framework.trainer
 from framework import experiments
 from framework.experiments import activation_experiment, compare_optimizers, layer_outputs
-from framework.models import mlp
+from framework.layers import Pooling
+from framework.models import mlp, simple_cnn
 from framework.optimizers import SGD, AdaGrad, Adam, Momentum
 
 
@@ -77,6 +78,17 @@ def test_layer_outputs_returns_the_activation_layers_outputs(rng):
     h = np.maximum(x @ net.layers[0].W + net.layers[0].b, 0)
     np.testing.assert_allclose(outs["1 Relu"], h)
     assert list(layer_outputs(net, x, kinds=("Affine",))) == ["0 Affine", "2 Affine", "4 Affine"]
+
+
+def test_layer_outputs_names_a_fast_twin_as_the_layer_it_stands_in_for(rng):
+    net = simple_cnn((1, 8, 8), filter_num=3, filter_size=3, hidden_size=5, output_size=2, rng=rng)
+    assert type(net.layers[2]) is not Pooling and isinstance(net.layers[2], Pooling)
+    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
+    outs = layer_outputs(net, x, kinds=("Relu", "Pooling"))
+    assert list(outs) == ["1 Relu", "2 Pooling", "4 Relu"]
+    np.testing.assert_array_equal(outs["2 Pooling"], Pooling(2, 2, 2).forward(outs["1 Relu"]))
+    twin = type(net.layers[2]).__name__
+    assert list(layer_outputs(net, x, kinds=(twin,))) == [f"2 {twin}"]
 
 
 def small_problem(rng):
