@@ -284,7 +284,9 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, bar) -> list:
         """One pass over the shuffled training set; return the losses of its batches."""
-        move = self._batch_mover()
+        # Only each mini-batch is copied to the GPU when the net lives there; a net
+        # without a ``device`` attribute gets its batches as they are.
+        move = batch_mover(self.x_train, getattr(self.network, "device", None))
         batches = minibatches(self.x_train, self.t_train, self.batch_size, self.rng)
         losses = []
         for it, (x, t) in enumerate(batches, start=1):
@@ -307,14 +309,6 @@ class Trainer:
 
     def _where(self, epoch: int, it: int) -> str:
         return f"Trainer.train: epoch {epoch}, iteration {it} (of {self.iter_per_epoch})"
-
-    def _batch_mover(self):
-        """Return a function that puts a mini-batch where the net's weights are.
-
-        ``net.batch_mover``: only each mini-batch is copied to the GPU when the net
-        lives there; a net without a ``device`` attribute gets its batches as they are.
-        """
-        return batch_mover(self.x_train, getattr(self.network, "device", None))
 
     def step(self, x, t) -> float:
         """One gradient step on a mini-batch; return its loss (before the update)."""
