@@ -14,11 +14,11 @@ the first of its two places that holds any of the four files must hold all four:
 otherwise a ``ValueError`` names the folder and the missing files (a typo is never
 ignored, nor created as an empty folder).
 
-When none has them they are downloaded (each file from the first mirror that works
-within a deadline, checked against its SHA-256).  If that fails too, Fashion-MNIST
-falls back to the small sample bundled in ``datasets/fashion-mnist-sample/`` and says so.  Parsed
-arrays are cached as ``.npz`` (never pickle) so the next load takes a fraction of
-a second.
+When none has them they are downloaded (``framework.downloads``: each file from the
+first mirror that works within a deadline, checked against its SHA-256).  If that
+fails too, Fashion-MNIST falls back to the small sample bundled in
+``datasets/fashion-mnist-sample/`` and says so.  Parsed arrays are cached as ``.npz``
+(never pickle) so the next load takes a fraction of a second.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import gzip
 import hashlib
 import math
 import os
-import time
 import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .downloads import DownloadError, fetch
 from .npzfile import (
     DEFAULT_MAX_BYTES,
     ArraySpec,
@@ -76,8 +76,6 @@ FILES = {  # file name -> what it holds, in the order of the returned tuples
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 _REPO_DATA = _REPO_ROOT / "datasets"  # only a real folder in a source checkout
 _SAMPLE_DIR = _REPO_DATA / "fashion-mnist-sample"
-_TIMEOUT = (5, 60)  # seconds to connect, seconds between bytes: fail fast when offline
-_DEADLINE = 300  # seconds for one whole file: a mirror trickling bytes cannot hang a load
 
 # Mirrors are tried in turn.  The SHA-256 of each .gz file comes from
 # tensorflow/datasets, tensorflow_datasets/url_checksums/{mnist,fashion_mnist}.txt.
@@ -119,10 +117,6 @@ _FULL_SET_HINT = (
     "For the full set: `sudo apt-get install dataset-fashion-mnist`, or put the four "
     ".gz files in a folder and set FRAMEWORK_DATA to it (or pass data_dir=...)."
 )
-
-
-class _DownloadError(OSError):
-    """Every mirror failed for one of the files."""
 
 
 def load_fashion_mnist(
@@ -415,27 +409,17 @@ def _download_target(name, data_dir):
     return None
 
 
-def _download_dir(name, data_dir):
-    """Create and return the folder a download goes to (see ``_download_target``)."""
-    folder = _download_target(name, data_dir)
-    if folder is None:
-        raise _DownloadError("no writable folder to download into")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise _DownloadError(f"cannot create {folder}: {err}") from err
-    return folder
-
-
 def _download_or_fallback(name, data_dir, download, verbose):
     """Download the set; failing that, fall back to the sample (Fashion) or raise (MNIST)."""
     source, why = _SOURCES[name], "download=False"
     if download:
         try:
-            folder = _download_dir(name, data_dir)
+            folder = _download_target(name, data_dir)
+            if folder is None:
+                raise DownloadError("no writable folder to download into")
             files = dict(zip(FILES, source["sha256"], strict=True))
-            return _fetch(name, files, source["mirrors"], folder, verbose)
-        except _DownloadError as err:
+            return fetch(name, files, source["mirrors"], folder, verbose)
+        except DownloadError as err:
             why = f"the download failed: {err}"
     searched = "".join(f"\n  {d}" for d in _search_dirs(name, data_dir))
     if name == "fashion-mnist" and _SAMPLE_DIR.is_dir():
@@ -455,91 +439,6 @@ def _download_or_fallback(name, data_dir, download, verbose):
         f"load_fashion_mnist as load_mnist`.\nFor {source['title']}, put the four files "
         f"{list(FILES)} in one of these folders or set FRAMEWORK_DATA."
     )
-
-
-def _fetch(name, files, mirrors, folder, verbose=False, timeout=None, deadline=None):
-    """Download each file of ``files`` (name -> sha256) into ``folder``, mirror by mirror.
-
-    A mirror that refuses, times out, misses the deadline (``_DEADLINE`` seconds for
-    a whole file), answers an HTTP error, cuts the transfer or serves bytes with
-    another hash is skipped; pooch writes to a temporary file and keeps it only
-    when the hash matches, so nothing partial is ever left behind.
-    Raises ``_DownloadError`` (an ``OSError``) listing every failed URL.
-    """
-    try:
-        import pooch
-    except ImportError as err:
-        raise _DownloadError("pooch is not installed (pip install pooch)") from err
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel(level if verbose else "WARNING")
-    downloader = _DeadlineDownloader(timeout or _TIMEOUT, deadline or _DEADLINE, verbose)
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        for fname, sha256 in files.items():
-            failures = []
-            for mirror in mirrors:
-                url = mirror.rstrip("/") + "/" + fname
-                try:
-                    pooch.retrieve(url, f"sha256:{sha256}", fname, folder, downloader=downloader)
-                    break
-                except (OSError, ValueError) as err:  # urllib's errors are OSErrors
-                    failures.append(f"{url}: {type(err).__name__}: {err}")
-            else:
-                tried = "".join(f"\n    {failure}" for failure in failures)
-                if not any(folder.iterdir()):
-                    folder.rmdir()  # leave no empty folder behind
-                raise _DownloadError(f"{name}: every mirror failed for {fname}:{tried}")
-    finally:
-        logger.setLevel(level)
-    return folder
-
-
-class _DeadlineDownloader:
-    """A pooch downloader (urllib) with a timeout per read *and* a deadline per file.
-
-    A timeout per read alone lets a mirror that sends one byte a second keep a
-    download going for ever; here each read waits at most what is left of the
-    deadline, and the transfer stops with ``TimeoutError`` once it has passed.
-    """
-
-    def __init__(self, timeout, deadline, verbose=False):
-        self.timeout, self.deadline, self.verbose = timeout, deadline, verbose
-
-    def __call__(self, url, output_file, pooch=None, check_only=False):
-        import urllib.request
-
-        connect, read = self.timeout
-        end = time.monotonic() + self.deadline
-        if self.verbose:
-            print(f"downloading {url}", flush=True)
-        with urllib.request.urlopen(url, timeout=min(connect, self.deadline)) as response:
-            declared, done = response.length, 0  # length: None without Content-Length
-            sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
-            with open(output_file, "wb") as out:
-                while True:
-                    left = end - time.monotonic()
-                    if left <= 0:
-                        raise TimeoutError(
-                            "the download was not complete after the deadline of "
-                            f"{self.deadline} s ({done} of {declared or '?'} bytes)"
-                        )
-                    if sock is not None:
-                        sock.settimeout(min(read, left))
-                    try:
-                        chunk = response.read1(1 << 16)
-                    except TimeoutError:
-                        if time.monotonic() < end:
-                            raise TimeoutError(f"no data for {read} s") from None
-                        continue  # the deadline has passed: say so above
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    done += len(chunk)
-        if declared is not None and done < declared:
-            raise OSError(
-                f"IncompleteRead: the connection closed after {done} of {declared} bytes"
-            )
 
 
 def _read_cached(name, folder, verbose):

@@ -1,9 +1,9 @@
 """Pictures of training: learning curves, decision boundaries, images, CNN filters.
 
 Also the pictures of the book's chapter-6 experiments: activation histograms per
-layer for different weight scales, and training-loss curves of several optimizers
-(the training itself, ``compare_optimizers``, lives in ``framework.trainer`` and is
-re-exported here).
+layer for different weight scales, and training-loss curves of several optimizers.
+The experiments themselves (``compare_optimizers``, ``activation_experiment``,
+``layer_outputs``) live in ``framework.experiments`` and are re-exported here.
 
 Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot), so it
 works on a headless machine, saves to ``path`` when one is given (atomically, see
@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from .backend import get_array_module, to_cpu
-from .trainer import compare_optimizers  # the experiment lives with the training loop
+from .experiments import activation_experiment, compare_optimizers, layer_outputs  # re-exported
 
 __all__ = [
     "smooth",
@@ -429,40 +429,6 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, path=None, *, title: str |
         title += f", input channel {channel}" if W.shape[1] > 1 else ""
     fig.suptitle(title, fontsize=10)
     return _finish(fig, path)
-
-
-def layer_outputs(net, x, kinds=("Relu", "Sigmoid", "Tanh")) -> dict:
-    """Run ``net`` on ``x`` in test mode; return ``{"<index> <Layer>": output}`` for ``kinds``."""
-    from .net import _accepts
-
-    outs = {}
-    for i, layer in enumerate(net.layers):
-        takes_train = _accepts(layer.forward, "train")
-        x = layer.forward(x, train=False) if takes_train else layer.forward(x)
-        if type(layer).__name__ in kinds:
-            outs[f"{i} {type(layer).__name__}"] = x
-    return outs
-
-
-def activation_experiment(init, activation="sigmoid", layers=5, width=100, samples=1000, rng=None):
-    """Run the book's weight-initialisation experiment (section 6.2); return the activations.
-
-    ``samples`` random inputs (standard normal, ``width`` features) go through
-    ``layers`` blocks of ``Affine(width, width) -> activation`` whose weights have
-    the scale ``init``: 1 and 0.01 make sigmoid outputs pile up at 0 and 1 or at
-    0.5, Xavier (sigmoid, tanh) and He (ReLU) keep them spread.
-
-    ``init`` is "he", "xavier" or a standard deviation; ``activation`` one of
-    "sigmoid", "tanh", "relu".  Returns ``{"layer 1 (sigmoid)": activations, ...}``
-    (each of shape (samples, width)), numbered from the input, for
-    :func:`plot_activation_histograms`, whose panels take these names as titles.
-    """
-    from .models import mlp
-
-    rng = np.random.default_rng(0) if rng is None else rng
-    net = mlp(width, (width,) * layers, width, activation, init, rng, "float64")
-    outs = layer_outputs(net, rng.standard_normal((samples, width)))
-    return {f"layer {k} ({activation})": a for k, a in enumerate(outs.values(), start=1)}
 
 
 def plot_activation_histograms(

@@ -16,13 +16,12 @@ and drives three kinds of net: our ``Sequential``, the book's own network classe
 ``optimizer.update()`` after ``optimizer.setup(model)``).
 
 ``minibatches`` is the one mini-batch iterator of the package: one epoch, every
-sample once, in shuffled order.  ``compare_optimizers`` (the book's Figure 6-9
-experiment) trains copies of a net on the same batches.
+sample once, in shuffled order.  (``compare_optimizers``, the book's Figure 6-9
+experiment, lives in ``framework.experiments``; its old name here still works.)
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -33,7 +32,7 @@ from .backend import get_array_module
 from .net import accepts_keyword, batch_mover, class_indices
 from .optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
-__all__ = ["Trainer", "minibatches", "compare_optimizers", "OPTIMIZERS"]
+__all__ = ["Trainer", "minibatches", "OPTIMIZERS"]
 
 #: The book's optimizer names (``optimizer="Adam"`` is looked up in lower case).
 OPTIMIZERS = {
@@ -285,7 +284,9 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, bar) -> list:
         """One pass over the shuffled training set; return the losses of its batches."""
-        move = self._batch_mover()
+        # Only each mini-batch is copied to the GPU when the net lives there; a net
+        # without a ``device`` attribute gets its batches as they are.
+        move = batch_mover(self.x_train, getattr(self.network, "device", None))
         batches = minibatches(self.x_train, self.t_train, self.batch_size, self.rng)
         losses = []
         for it, (x, t) in enumerate(batches, start=1):
@@ -308,14 +309,6 @@ class Trainer:
 
     def _where(self, epoch: int, it: int) -> str:
         return f"Trainer.train: epoch {epoch}, iteration {it} (of {self.iter_per_epoch})"
-
-    def _batch_mover(self):
-        """Return a function that puts a mini-batch where the net's weights are.
-
-        ``net.batch_mover``: only each mini-batch is copied to the GPU when the net
-        lives there; a net without a ``device`` attribute gets its batches as they are.
-        """
-        return batch_mover(self.x_train, getattr(self.network, "device", None))
 
     def step(self, x, t) -> float:
         """One gradient step on a mini-batch; return its loss (before the update)."""
@@ -516,53 +509,15 @@ def _check_count(who: str, name: str, value, minimum: int) -> None:
         raise ValueError(f"{who}: expected {name} >= {minimum}, got {value}")
 
 
-def compare_optimizers(
-    net, optimizers: dict, x, t, iters: int = 200, batch_size: int = 128, rng=None
-) -> dict:
-    """Train a copy of ``net`` with each optimizer on the same mini-batches; return the losses.
+def __getattr__(name: str):
+    """Serve the old name ``framework.trainer.compare_optimizers`` (PEP 562).
 
-    Every copy starts from the same weights (``net`` itself is left untouched) and
-    sees the same sequence of batches (epochs of ``minibatches``, as many as
-    ``iters`` needs), so the curves differ only by the update rule (the book's
-    Figure 6-9 experiment, ``ch06/optimizer_compare_mnist.py``).
-
-    Parameters
-    ----------
-    net : Sequential
-    optimizers : dict
-        Name -> optimizer, e.g. ``{"SGD": SGD(0.01), "Adam": Adam()}``.
-    x, t : arrays
-        Training data.
-    iters, batch_size : int
-    rng : numpy.random.Generator or int, optional
-        Draws the batches; NumPy's global state when omitted.
-
-    Returns
-    -------
-    dict
-        Name -> list of ``iters`` training losses.
+    The experiment moved to ``framework.experiments``, which imports this module;
+    importing it back only when the old name is asked for keeps the two free of
+    an import cycle.
     """
-    if not isinstance(optimizers, dict) or not optimizers:
-        raise TypeError(
-            "compare_optimizers: expected optimizers as a dict of name -> optimizer, e.g. "
-            f'{{"SGD": SGD(0.01), "Adam": Adam()}}, got {type(optimizers).__name__} {optimizers!r}'
-        )
-    _check_pair("compare_optimizers", "", x, t)
-    _check_count("compare_optimizers", "iters", iters, minimum=1)
-    _check_count("compare_optimizers", "batch_size", batch_size, minimum=1)
-    rng = _as_rng("compare_optimizers", rng)
-    draw = np.random if rng is None else rng
-    seed = int(draw.integers(2**31) if hasattr(draw, "integers") else draw.randint(2**31))
-    losses = {}
-    for name, opt in optimizers.items():
-        trainer = Trainer(
-            copy.deepcopy(net), x, t, mini_batch_size=batch_size, optimizer=opt, verbose=False
-        )
-        order = np.random.default_rng(seed)  # the same batches for every optimizer
-        losses[name] = []
-        while len(losses[name]) < iters:
-            for xb, tb in minibatches(x, t, batch_size, order):
-                losses[name].append(trainer.step(xb, tb))
-                if len(losses[name]) == iters:
-                    break
-    return losses
+    if name == "compare_optimizers":
+        from .experiments import compare_optimizers
+
+        return compare_optimizers
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,29 +1,26 @@
 """Tests for framework.datasets: IDX parsing, search order, downloads, cache, sample, spirals.
 
-Downloads are exercised for real against an HTTP server on 127.0.0.1; the internet
-is never touched.
+Loaders download for real from the HTTP server of tests/test_downloads.py on
+127.0.0.1; the internet is never touched.  The mirror loop and the deadline
+(framework.downloads) are tested there.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from framework import datasets
+from framework import datasets, downloads
 from framework.datasets import (
     FILES,
     IMAGES_MAGIC,
@@ -35,6 +32,8 @@ from framework.datasets import (
     read_idx,
     write_idx,
 )
+from tests import test_downloads as mirrors
+from tests.test_downloads import FAST, sha256_of
 
 # SHA-256 of the *decompressed* upstream Fashion-MNIST files, as published e.g. in
 # Zalando-derived loaders that check raw IDX bytes; the Debian package re-gzips the
@@ -65,8 +64,8 @@ def make_set(folder, n_train=20, n_test=10, seed=0):
     return arrays
 
 
-def sha256_of(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+server = mirrors.server  # the local HTTP server fixture (and a refusing URL), shared
+dead_url = mirrors.dead_url
 
 
 def write_gz(path, payload):
@@ -94,64 +93,6 @@ def isolated(monkeypatch, tmp_path):
     return tmp_path
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.files``; ``/cut/...`` declares the full length but sends half;
-    ``/slow/...`` sends one byte every 50 ms (for at most 10 s)."""
-
-    def do_GET(self):
-        self.server.log.append(self.path)
-        good = self.path.replace("/cut/", "/good/").replace("/slow/", "/good/")
-        body = self.server.files.get(good)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.path.startswith("/cut/"):
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        if self.path.startswith("/slow/"):
-            self.close_connection = True
-            for byte in body[:200]:
-                try:
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                except OSError:  # the client gave up: good
-                    return
-                time.sleep(0.05)
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):  # keep the test output quiet
-        pass
-
-
-@pytest.fixture
-def server():
-    """An HTTP server on 127.0.0.1 and an ephemeral port; ``server.url`` is its base."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.log = {}, []
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
-
-
-@pytest.fixture
-def dead_url():
-    """A URL whose port refuses connections (bound once, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture
 def served_set(server, tmp_path):
     """A tiny set served under ``/good/``; returns the arrays and the name -> sha256 table."""
@@ -161,9 +102,6 @@ def served_set(server, tmp_path):
         server.files[f"/good/{fname}"] = (tmp_path / "upstream" / fname).read_bytes()
         hashes[fname] = sha256_of(tmp_path / "upstream" / fname)
     return arrays, hashes
-
-
-FAST = (2, 5)  # connect / read timeouts for the local server
 
 
 # ------------------------------------------------------------------------ IDX format
@@ -264,73 +202,12 @@ def test_loader_checks_counts_label_range_and_image_size(isolated, rng):
 # ----------------------------------------------------------------------- downloads
 
 
-def test_fetch_moves_past_a_refused_port_and_a_404(server, served_set, dead_url, tmp_path):
-    _, hashes = served_set
-    mirrors = [dead_url, f"{server.url}/missing/", f"{server.url}/good/"]
-    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
-    for fname in FILES:
-        assert sha256_of(folder / fname) == hashes[fname]
-    assert f"/missing/{next(iter(FILES))}" in server.log  # the 404 mirror was really asked
-    assert sorted(os.listdir(folder)) == sorted(FILES)  # no temporary files left
-
-
-def test_fetch_refuses_a_wrong_checksum_and_keeps_nothing(server, served_set, tmp_path):
-    _, hashes = served_set
-    wrong = dict(hashes, **{"train-images-idx3-ubyte.gz": "0" * 64})
-    with pytest.raises(OSError, match=r"(?s)every mirror failed for train-images.*SHA256 hash"):
-        datasets._fetch("tiny", wrong, [f"{server.url}/good/"], tmp_path / "dl", timeout=FAST)
-    assert not (tmp_path / "dl").exists()  # no file, not even an empty folder
-
-
-def test_fetch_moves_past_a_mirror_serving_other_bytes(server, served_set, tmp_path):
-    _, hashes = served_set
-    for fname in FILES:
-        server.files[f"/stale/{fname}"] = b"not the file you are looking for"
-    mirrors = [f"{server.url}/stale/", f"{server.url}/good/"]
-    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
-    assert all(sha256_of(folder / fname) == hashes[fname] for fname in FILES)
-
-
-def test_fetch_cut_halfway_leaves_no_partial_file(server, served_set, tmp_path):
-    _, hashes = served_set
-    with pytest.raises(
-        OSError, match=r"(?s)every mirror failed.*/cut/train-images-idx3-ubyte\.gz.*IncompleteRead"
-    ):
-        datasets._fetch("tiny", hashes, [f"{server.url}/cut/"], tmp_path / "dl", timeout=FAST)
-    assert "/cut/train-images-idx3-ubyte.gz" in server.log
-    assert not (tmp_path / "dl").exists()  # no file, not even an empty folder
-
-
-def test_a_mirror_trickling_bytes_is_stopped_by_the_deadline(server, served_set, tmp_path):
-    _, hashes = served_set
-    start = time.monotonic()
-    with pytest.raises(
-        OSError,
-        match=r"(?s)every mirror failed.*/slow/train-images.*TimeoutError.*deadline of 0\.5 s",
-    ):
-        datasets._fetch(
-            "tiny", hashes, [f"{server.url}/slow/"], tmp_path / "dl", FAST, deadline=0.5
-        )
-    assert time.monotonic() - start < 3  # per read (5 s) it would have gone on for ever
-    assert not (tmp_path / "dl").exists()  # no partial file, no empty folder
-
-
-def test_the_deadline_is_per_file_and_fast_mirrors_finish(
-    server, served_set, tmp_path, monkeypatch
-):
-    _, hashes = served_set
-    monkeypatch.setattr(datasets, "_DEADLINE", 0.5)
-    mirrors = [f"{server.url}/slow/", f"{server.url}/good/"]
-    folder = datasets._fetch("tiny", hashes, mirrors, tmp_path / "dl", timeout=FAST)
-    assert sorted(os.listdir(folder)) == sorted(FILES)
-
-
 def test_load_downloads_into_data_dir_then_reuses_it(isolated, server, served_set, monkeypatch):
     arrays, hashes = served_set
     source = datasets._SOURCES["fashion-mnist"]
     monkeypatch.setitem(source, "sha256", tuple(hashes[fname] for fname in FILES))
     monkeypatch.setitem(source, "mirrors", [f"{server.url}/good/"])
-    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    monkeypatch.setattr(downloads, "TIMEOUT", FAST)
     (isolated / "data").mkdir()  # an explicit data_dir must exist (a typo is never created)
     (x, t), (x_test, t_test) = load_fashion_mnist(
         normalize=False, data_dir=isolated / "data", verbose=False
@@ -358,7 +235,7 @@ def test_load_without_data_dir_downloads_into_the_user_cache(isolated, server, s
 
 def test_fashion_falls_back_to_the_sample_and_says_so(isolated, dead_url, monkeypatch, capsys):
     monkeypatch.setitem(datasets._SOURCES["fashion-mnist"], "mirrors", [dead_url])
-    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    monkeypatch.setattr(downloads, "TIMEOUT", FAST)
     with pytest.warns(UserWarning, match="Using the bundled SAMPLE instead") as record:
         (x, t), (x_test, t_test) = load_fashion_mnist()
     message = str(record[0].message)
@@ -373,7 +250,7 @@ def test_fashion_falls_back_to_the_sample_and_says_so(isolated, dead_url, monkey
 
 def test_mnist_failure_lists_places_and_mirrors(isolated, dead_url, monkeypatch):
     monkeypatch.setitem(datasets._SOURCES["mnist"], "mirrors", [dead_url])
-    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    monkeypatch.setattr(downloads, "TIMEOUT", FAST)
     (isolated / "mine").mkdir()
     with pytest.raises(FileNotFoundError, match="load_mnist: MNIST is not installed here") as info:
         load_mnist(data_dir=isolated / "mine", verbose=False)
@@ -388,7 +265,7 @@ def test_mnist_failure_lists_places_and_mirrors(isolated, dead_url, monkeypatch)
 def test_mnist_offline_says_it_is_not_installed_and_points_to_fashion(isolated, dead_url,
                                                                    monkeypatch):  # fmt: skip
     monkeypatch.setitem(datasets._SOURCES["mnist"], "mirrors", [dead_url])
-    monkeypatch.setattr(datasets, "_TIMEOUT", FAST)
+    monkeypatch.setattr(downloads, "TIMEOUT", FAST)
     for download in (False, True):
         with pytest.raises(FileNotFoundError) as info:
             load_mnist(download=download, verbose=False)

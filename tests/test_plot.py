@@ -156,6 +156,7 @@ def test_plot_images_rejects_non_square_images():
 def test_import_framework_loads_no_plotting_or_progress_libraries():
     code = (
         "import sys, framework, framework.plot, framework.trainer, framework.models\n"
+        "import framework.experiments\n"
         "bad = [m for m in ('matplotlib', 'tqdm', 'cupy', 'torch') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -1,6 +1,7 @@
 """Trainer: the book's call, three kinds of net, history, shuffling, NaN reporting, quietness.
 
-Also ``minibatches`` (one epoch, every sample once) and ``compare_optimizers``'s loop.
+Also ``minibatches`` (one epoch, every sample once); ``compare_optimizers`` is tested in
+tests/test_experiments.py.
 """
 
 # ruff: noqa: NPY002 (the legacy global RNG is what the book seeds)

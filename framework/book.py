@@ -1,0 +1,464 @@
+"""Run the books' own scripts on this framework, without editing them.
+
+Both books' scripts find their library by a path: book 1's chapter scripts do
+``sys.path.append(os.pardir)`` and then ``from common.layers import *``, DeZero's
+steps append their parent folder and ``import dezero``.  Because those lines
+*append*, a folder on ``PYTHONPATH`` wins.  :func:`write_shims` writes such a
+folder: small packages named ``common``, ``dataset`` and ``dezero`` whose modules
+re-export this framework, so the book's unchanged scripts run on our modules::
+
+    python -m framework.book ~/book-shims --book1 ~/deep-learning-from-scratch
+    cd ~/deep-learning-from-scratch/ch05
+    PYTHONPATH=~/book-shims python train_neuralnet.py
+
+    cd ~/deep-learning-from-scratch-3/steps
+    PYTHONPATH=~/book-shims python step45.py
+
+Run book 1's scripts from their chapter folder, as the book does (``os.pardir``
+and files such as ``sample_weight.pkl`` are relative to it).  DeZero's steps
+run from anywhere.
+
+What the folder holds (each file starts with a header saying that
+``framework.book`` generated it; run the command again rather than editing):
+
+``common/``
+    ``layers``, ``functions``, ``optimizer``, ``gradient``, ``util`` and
+    ``trainer``, each re-exporting the book's public names from
+    :mod:`framework.layers`, :mod:`framework.functions`,
+    :mod:`framework.optimizers`, :mod:`framework.gradient` and
+    :mod:`framework.trainer`.  Each has an explicit ``__all__`` holding what the
+    book's ``from common.X import *`` gives, ``np`` included (the book's modules
+    import NumPy without an ``__all__``, and ch06 ``optimizer_compare_mnist.py``
+    uses the ``np`` that ``from common.optimizer import *`` brings).
+    With ``book1_dir`` (``--book1``), ``common/__init__.py`` adds
+    ``<book1_dir>/common`` to the package's ``__path__`` *after* the shims, so
+    the book's own ``multi_layer_net.py``, ``multi_layer_net_extend.py`` (and
+    chapter files such as ``simple_convnet.py``, which sit beside the scripts)
+    are the book's files, running on our layers.  Without it only the six
+    re-exporting modules exist.  Not re-exported: the book's
+    ``numerical_gradient_2d`` (it applies ``f`` to each row separately;
+    :func:`framework.gradient.numerical_gradient` takes any shape).
+``dataset/mnist.py``
+    ``load_mnist(normalize=True, flatten=True, one_hot_label=False)``, the book's
+    signature, returning ``((x_train, t_train), (x_test, t_test))`` as the book
+    does (float32 images in [0, 1], int64 labels or float32 one-hot rows): it is
+    :func:`load_mnist` below.  ``dezero.datasets.MNIST`` is :class:`MNIST` below,
+    DeZero's dataset with the same fallback.
+``dezero/``
+    ``__init__.py`` and one module per DeZero module (``core``, ``core_simple``,
+    ``functions``, ``functions_conv``, ``layers``, ``models``, ``optimizers``,
+    ``datasets``, ``dataloaders``, ``transforms``, ``utils``, ``cuda``), each
+    star-importing the matching :mod:`framework.autograd` module (its
+    ``__all__``) and handing any other attribute (DeZero's helpers) to that
+    module, so ``dezero.functions.Variable is dezero.Variable``.
+    ``dezero.core`` also holds :mod:`framework.autograd.arithmetic` (DeZero's
+    ``core.py`` defines both).  ``dezero.core_simple`` is
+    :mod:`framework.autograd.core_simple`; a framework without it raises an
+    ``ImportError`` saying so (the full core is no substitute there: steps 28 and
+    29 import the simple core because they need grads as plain arrays).
+
+MNIST or Fashion-MNIST
+----------------------
+The book trains on MNIST.  :func:`load_mnist` loads MNIST when it is installed or
+can be downloaded (see :mod:`framework.datasets` for where the files are looked
+for, ``$FRAMEWORK_DATA`` among them).  When it is neither, it prints a note and
+loads Fashion-MNIST instead (``dezero.datasets.MNIST`` does the same, for DeZero's
+steps 51-53): the same shapes, dtypes and ten classes, so every script runs, but
+the accuracies are lower than the book's (about 0.85-0.90 instead of 0.97-0.99)
+and the pretrained weights shipped with the book (``sample_weight.pkl``,
+``params.pkl``, ``deep_convnet_params.pkl``) score at chance on it.  The choice is
+made once per process.
+
+Refused, with a ``ValueError``: a ``book1_dir`` without a ``common/`` folder, an
+``out_dir`` that is a file or that is the book's own folder, and any existing file
+in ``out_dir`` that ``framework.book`` did not write (the shims never overwrite
+the book's or your files).
+
+``import framework`` does not import this module; it is opt-in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .autograd import datasets as _autograd_datasets
+from .npzfile import atomic_file
+
+__all__ = ["COMMON_MODULES", "DEZERO_MODULES", "MNIST", "load_mnist", "main", "write_shims"]
+
+#: The first line of every generated file; only files starting with it are overwritten.
+HEADER = "# Generated by framework.book (python -m framework.book); do not edit: run it again."
+
+_BOOK_FUNCTIONS = [
+    "identity_function",
+    "step_function",
+    "sigmoid",
+    "sigmoid_grad",
+    "relu",
+    "relu_grad",
+    "softmax",
+    "sum_squared_error",
+    "cross_entropy_error",
+    "softmax_loss",
+]
+_BOOK_UTIL = ["smooth_curve", "shuffle_dataset", "conv_output_size", "im2col", "col2im"]
+_BOOK_LAYERS = [
+    "Relu",
+    "Sigmoid",
+    "Affine",
+    "SoftmaxWithLoss",
+    "Dropout",
+    "BatchNormalization",
+    "Convolution",
+    "Pooling",
+]
+_BOOK_OPTIMIZERS = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+
+#: Book 1's ``common`` modules: module name -> ``[(framework module, [names])]``.
+#: The names are what the book's ``from common.<module> import *`` gives (plus ``np``).
+COMMON_MODULES = {
+    "functions": [("framework.functions", _BOOK_FUNCTIONS)],
+    "util": [("framework.functions", _BOOK_UTIL)],
+    "gradient": [("framework.gradient", ["numerical_gradient"])],
+    "layers": [
+        ("framework.functions", _BOOK_FUNCTIONS + ["im2col", "col2im"]),
+        ("framework.layers", _BOOK_LAYERS),
+    ],
+    "optimizer": [("framework.optimizers", _BOOK_OPTIMIZERS)],
+    "trainer": [("framework.optimizers", _BOOK_OPTIMIZERS), ("framework.trainer", ["Trainer"])],
+}
+
+#: DeZero's modules: module name -> the :mod:`framework.autograd` modules it re-exports
+#: (DeZero's ``core.py`` holds the arithmetic too; ``core_simple`` falls back to both).
+DEZERO_MODULES = {
+    "core": ["core", "arithmetic"],
+    "core_simple": ["core_simple"],
+    **{
+        m: [m]
+        for m in [
+            "functions",
+            "functions_conv",
+            "layers",
+            "models",
+            "optimizers",
+            "datasets",
+            "dataloaders",
+            "transforms",
+            "utils",
+            "cuda",
+        ]
+    },
+}
+
+_mnist_missing = False  # set once MNIST was found missing: later calls go to Fashion-MNIST
+
+
+def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, download: bool = True):
+    """Load MNIST as the book's ``dataset.mnist.load_mnist`` does; else Fashion-MNIST, with a note.
+
+    Parameters
+    ----------
+    normalize, flatten, one_hot_label : bool
+        As the book: pixels as float32 in [0, 1] (else uint8 0..255); images
+        (N, 784) (else (N, 1, 28, 28)); labels as float32 one-hot rows (N, 10)
+        (else int64 class indices (N,)).
+    download : bool
+        Try downloading a missing set (our addition; the book always downloads).
+
+    Returns
+    -------
+    ((x_train, t_train), (x_test, t_test)) : tuple of arrays
+
+    Notes
+    -----
+    When :func:`framework.datasets.load_mnist` raises ``FileNotFoundError`` (MNIST
+    not installed and not downloadable) this prints a note and returns
+    :func:`framework.datasets.load_fashion_mnist` with the same arguments, then and
+    on every later call in the process.  Other errors (a ``$FRAMEWORK_DATA`` that
+    does not exist, a partial set) are raised as they come.
+    """
+    return _mnist_or_fashion(normalize, flatten, one_hot_label, download=download)
+
+
+def _mnist_or_fashion(normalize, flatten, one_hot_label, **options):
+    """Return ``datasets.load_mnist(...)``, or Fashion-MNIST once MNIST is found missing."""
+    from . import datasets
+
+    global _mnist_missing
+    if not _mnist_missing:
+        try:
+            return datasets.load_mnist(normalize, flatten, one_hot_label, **options)
+        except FileNotFoundError:
+            _mnist_missing = True
+            print(
+                "load_mnist (framework.book): MNIST is not installed here and could not be "
+                "downloaded.\nUsing Fashion-MNIST instead: the same shapes and ten classes, so "
+                "the book's scripts run, but accuracies are lower than the book's.\nFor MNIST, "
+                "put its four .gz files in a folder and set FRAMEWORK_DATA to that folder."
+            )
+    return datasets.load_fashion_mnist(normalize, flatten, one_hot_label, **options)
+
+
+class MNIST(_autograd_datasets.MNIST):
+    """DeZero's ``dezero.datasets.MNIST``: MNIST, else Fashion-MNIST with a note.
+
+    Arguments as :class:`framework.autograd.datasets.MNIST`; only where the images
+    come from differs.  The ``dezero`` shim's ``datasets.MNIST`` is this class, so
+    DeZero's steps 51-53 run where MNIST is not installed.
+    """
+
+    def prepare(self):
+        train, test = _mnist_or_fashion(
+            False, False, False, data_dir=self.data_dir, download=self.download, verbose=False
+        )
+        self.data, self.label = train if self.train else test
+
+
+def write_shims(out_dir, book1_dir=None) -> list:
+    """Write the ``common``, ``dataset`` and ``dezero`` packages into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        The folder to put on ``PYTHONPATH``; created if missing.
+    book1_dir : str or path, optional
+        The root of book 1's code (the folder holding ``common/`` and ``ch01``..
+        ``ch08``); its ``common/`` is searched after the shims, so the book's own
+        network classes are found and run on our layers.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order written.
+
+    Raises
+    ------
+    ValueError
+        ``book1_dir`` has no ``common/`` folder; ``out_dir`` is a file, or is
+        ``book1_dir`` itself (the shims would shadow the book's ``common``); a file
+        in the way was not written by ``framework.book``.
+    """
+    out = Path(out_dir).expanduser().absolute()
+    book_common = None
+    if book1_dir is not None:
+        book = Path(book1_dir).expanduser().absolute()
+        book_common = book / "common"
+        if not book_common.is_dir():
+            raise ValueError(
+                f"write_shims: book1_dir {book} has no common/ folder; expected the root of "
+                "book 1's code (the folder that holds common/, dataset/ and ch01..ch08), "
+                f"e.g. {book.parent if book.name == 'common' else book}/deep-learning-from-scratch"
+            )
+        if out.resolve() == book.resolve():
+            raise ValueError(
+                f"write_shims: out_dir {out} is book 1's own folder; the shims would replace "
+                "its common/ and dataset/; choose another folder (e.g. ~/book-shims)"
+            )
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"write_shims: out_dir {out} is a file; expected a folder (or no file)")
+
+    files = _shim_files(book_common)
+    for rel in files:  # check every target before writing any, so a refusal writes nothing
+        _check_ours(out / rel)
+    written = []
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(path, "write_shims", "w") as f:
+            f.write(text)
+        written.append(path)
+    return written
+
+
+def _check_ours(path):
+    """Refuse to overwrite a file that ``framework.book`` did not write."""
+    if path.is_dir() or (path.exists() and not path.is_file()):
+        raise ValueError(f"write_shims: {path} is in the way (not a regular file); remove it")
+    if path.is_file():
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = f.readline().rstrip("\n")
+        if first != HEADER:
+            raise ValueError(
+                f"write_shims: {path} exists and was not written by framework.book; refusing "
+                "to overwrite it; choose an empty folder for the shims"
+            )
+
+
+def _shim_files(book_common) -> dict:
+    """``{relative path: text}`` of every generated file."""
+    files = {"common/__init__.py": _common_init(book_common)}
+    for module, sources in COMMON_MODULES.items():
+        files[f"common/{module}.py"] = _reexport(f"common.{module}", sources)
+    files["dataset/__init__.py"] = _doc("dataset: the book's data sets, loaded by framework.")
+    files["dataset/mnist.py"] = _doc(
+        "dataset.mnist: the book's load_mnist, as framework.book.load_mnist\n"
+        "(MNIST when installed, else Fashion-MNIST with a printed note)."
+    ) + ('from framework.book import load_mnist\n\n__all__ = ["load_mnist"]\n')
+    files["dezero/__init__.py"] = _dezero_init()
+    for module in DEZERO_MODULES:
+        files[f"dezero/{module}.py"] = _dezero_module(module)
+    return files
+
+
+def _doc(text):
+    return f'{HEADER}\n"""{text}\n"""\n\n'
+
+
+def _reexport(name, sources):
+    """Return the text of a module importing ``names`` from each framework module."""
+    lines = ["import numpy as np", ""]
+    names = ["np"]
+    for module, wanted in sources:
+        lines += [f"from {module} import (", *[f"    {n}," for n in wanted], ")"]
+        names += [n for n in wanted if n not in names]
+    lines += ["", "__all__ = [", *[f'    "{n}",' for n in names], "]"]
+    modules = " and ".join(dict.fromkeys(m for m, _ in sources))
+    return _doc(f"{name}: the book's names, from {modules}.") + "\n".join(lines) + "\n"
+
+
+def _common_init(book_common):
+    if book_common is None:
+        return _doc(
+            "common: book 1's package, made of framework's modules.\n\n"
+            "Only the modules written here exist (no --book1 was given, so the book's own\n"
+            "multi_layer_net.py etc. are not found)."
+        )
+    return _doc(
+        "common: book 1's package, made of framework's modules.\n\n"
+        "The modules written here (layers, functions, optimizer, gradient, util, trainer)\n"
+        "re-export framework; every other module (multi_layer_net, ...) is the book's own\n"
+        "file from the folder below, found after these and running on framework's layers."
+    ) + (
+        "import os\nimport warnings\n\n"
+        f"BOOK_COMMON = {str(book_common)!r}\n\n"
+        "if os.path.isdir(BOOK_COMMON):\n"
+        "    __path__.append(BOOK_COMMON)\n"
+        "else:\n"
+        "    warnings.warn(\n"
+        '        f"common: the book\'s folder {BOOK_COMMON} is gone; its own modules "\n'
+        '        "(multi_layer_net, ...) cannot be found; run python -m framework.book "\n'
+        '        "again with --book1 pointing at the book\'s code",\n'
+        "        RuntimeWarning,\n"
+        "        stacklevel=2,\n"
+        "    )\n"
+    )
+
+
+def _dezero_init():
+    modules = [m for m in DEZERO_MODULES if m not in ("core", "core_simple")]
+    return (
+        _doc(
+            "dezero: DeZero's package, made of framework.autograd.\n\n"
+            "Every public name of framework.autograd is here; its submodules are the\n"
+            "dezero.<module> files beside this one."
+        )
+        + "import framework.autograd as _autograd\n"
+        + "from framework.autograd import *  # noqa: F403\n"
+        + "from framework.autograd import __version__, is_simple_core  # noqa: F401\n\n"
+        + "# DeZero's modules are the files beside this one, imported as DeZero's own\n"
+        + "# __init__ does (`from . import x` would keep the framework.autograd.x that the\n"
+        + "# star import above bound to the name x).\n"
+        + "import dezero.core\n"
+        + "".join(f"import dezero.{m}\n" for m in modules)
+        + "\n"
+        + "_MODULES = [_autograd]\n"
+        + "__all__ = _autograd.__all__\n\n\n"
+        + _GETATTR.format(name="dezero")
+    )
+
+
+_GETATTR = '''def __getattr__(name):
+    """Names outside ``__all__`` (DeZero's helpers) come from the framework's modules."""
+    for module in _MODULES:
+        if hasattr(module, name):
+            return getattr(module, name)
+    where = ", ".join(m.__name__ for m in _MODULES)
+    raise AttributeError(f"module {name!r} ({{where}}) has no attribute {{name!r}}")
+'''
+
+
+def _dezero_module(module):
+    real = [f"framework.autograd.{m}" for m in DEZERO_MODULES[module]]
+    head = _doc(f"dezero.{module}: DeZero's module, as {' and '.join(real)}.")
+    if module == "core_simple":
+        body = (
+            "try:\n"
+            "    import framework.autograd.core_simple as _core_simple\n"
+            "except ModuleNotFoundError as err:\n"
+            '    if err.name != "framework.autograd.core_simple":\n'
+            "        raise\n"
+            "    raise ImportError(\n"
+            '        "dezero.core_simple: this version of framework has no "\n'
+            '        "framework.autograd.core_simple (DeZero\'s simple core, whose grads are "\n'
+            '        "plain arrays, as steps 28 and 29 need); the full core "\n'
+            '        "(from dezero import Variable) serves every other step"\n'
+            "    ) from None\n"
+            "from framework.autograd.core_simple import *  # noqa: E402, F403\n\n"
+            "_MODULES = [_core_simple]\n"
+        )
+    else:
+        body = "".join(f"import {r} as _{r.rsplit('.', 1)[1]}\n" for r in real)
+        body += "".join(f"from {r} import *  # noqa: F403\n" for r in real)
+        if module == "datasets":  # MNIST, else Fashion-MNIST with a note (see framework.book)
+            body += "from framework.book import MNIST  # noqa: F811\n"
+        body += "\n_MODULES = [" + ", ".join(f"_{m}" for m in DEZERO_MODULES[module]) + "]\n"
+    return (
+        head
+        + body
+        + "__all__ = list(dict.fromkeys(n for m in _MODULES for n in m.__all__))\n\n\n"
+        + _GETATTR.format(name=f"dezero.{module}")
+    )
+
+
+def main(argv=None) -> int:
+    """``python -m framework.book DIR [--book1 PATH]``: write the shims, say how to run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m framework.book",
+        description="Write the packages common/, dataset/ and dezero/ into DIR so that the "
+        "books' own scripts run on framework, unchanged, with PYTHONPATH=DIR.",
+    )
+    parser.add_argument("dir", metavar="DIR", help="folder for the shims (created if missing)")
+    parser.add_argument(
+        "--book1",
+        metavar="PATH",
+        help="root of book 1's code (holding common/ and ch01..ch08): the book's own "
+        "network classes (common/multi_layer_net.py, ...) then run on framework",
+    )
+    args = parser.parse_args(argv)
+    try:
+        written = write_shims(args.dir, args.book1)
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.dir).expanduser().absolute()
+    path = os.pathsep.join([str(out), *_framework_root()])
+    print(f"Wrote {len(written)} files to {out} (packages common/, dataset/, dezero/).")
+    print("Run a book-1 script from its chapter folder, e.g.")
+    print(f"  cd {args.book1 or 'deep-learning-from-scratch'}/ch05")
+    print(f"  PYTHONPATH={path} python train_neuralnet.py")
+    print("and a DeZero step from anywhere, e.g.")
+    print(f"  PYTHONPATH={path} python deep-learning-from-scratch-3/steps/step45.py")
+    if args.book1 is None:
+        print(
+            "Without --book1 the book's own common/multi_layer_net.py etc. are not found; "
+            "give --book1 PATH to use them."
+        )
+    return 0
+
+
+def _framework_root():
+    """Return ``[folder holding framework]`` if it is found only through PYTHONPATH or cwd.
+
+    The printed command then puts that folder on ``PYTHONPATH`` too.
+    """
+    root = Path(__file__).resolve().parent.parent
+    entries = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    found_by_path = any(Path(p).resolve() == root for p in entries) or Path.cwd() == root
+    return [str(root)] if found_by_path else []
+
+
+if __name__ == "__main__":
+    sys.exit(main())
