@@ -51,7 +51,7 @@ What the folder holds (each file starts with a header saying that
     star-importing the matching :mod:`framework.autograd` module (its
     ``__all__``) and handing any other attribute (DeZero's helpers) to that
     module, so ``dezero.functions.Variable is dezero.Variable``.
-    ``dezero.core`` also holds :mod:`framework.autograd.arithmetic` (DeZero's
+    ``dezero.core`` also holds :mod:`framework.autograd.operators` (DeZero's
     ``core.py`` defines both).  ``dezero.core_simple`` is
     :mod:`framework.autograd.core_simple`; a framework without it raises an
     ``ImportError`` saying so (the full core is no substitute there: steps 28 and
@@ -132,9 +132,9 @@ COMMON_MODULES = {
 }
 
 #: DeZero's modules: module name -> the :mod:`framework.autograd` modules it re-exports
-#: (DeZero's ``core.py`` holds the arithmetic too; ``core_simple`` falls back to both).
+#: (DeZero's ``core.py`` holds the arithmetic nodes too: ours are in ``operators``).
 DEZERO_MODULES = {
-    "core": ["core", "arithmetic"],
+    "core": ["core", "operators"],
     "core_simple": ["core_simple"],
     **{
         m: [m]
