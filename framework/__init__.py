@@ -8,10 +8,18 @@ Modules, in dependency order (each imports only those before it):
 4. ``net``          ``Sequential``: chains layers, owns params, save and load
 5. ``trainer``      ``Trainer``: mini-batches, progress bar, history
 
-Beside them: ``optimizers``, ``gradient`` (numerical gradients) and ``datasets``
-depend only on ``backend``; ``autograd`` (the computation graph) on ``backend``
-and ``functions``.  ``import framework`` needs only NumPy; matplotlib, tqdm, pooch,
-graphviz and CuPy are imported by the functions that use them.
+Beside them: ``optimizers`` and ``gradient`` (numerical gradients) depend only on
+``backend``; ``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
+deadline-bound fetches) on nothing of ours; ``datasets`` on ``npzfile`` and
+``downloads``; ``experiments`` (chapter 6's experiments) sits on ``trainer``, and
+``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
+package) depends on ``backend``, ``functions``, ``gradient`` (its gradient check
+uses the one numerical gradient) and ``npzfile``, and its DeZero-named
+``datasets`` and ``optimizers`` wrap ours; the bridge that runs it inside a
+``Sequential`` (``layers.FunctionLayer``) is imported on first use.  ``book``
+(opt-in, ``python -m framework.book``) writes packages that run the books' own
+scripts on all of this.  ``import framework`` needs only NumPy; matplotlib, tqdm,
+pooch, graphviz and CuPy are imported by the functions that use them.
 """
 
 from .backend import get_array_module, gpu_available, to_cpu, to_gpu
