@@ -14,10 +14,13 @@ alike and the ratios between them stay meaningful even when absolute times drift
 * ``load_data(n, rng)``          Fashion-MNIST images (or random ones) with no download
 * ``run_steps(step, X, T, ...)``  train on consecutive batches of a prepared data set
 * ``format_table(rows)``          plain-text table for the terminal
+* ``count_arg``, ``positive_arg``, ``names_arg(allowed)``  argparse types: clear errors
+  for a negative count, a zero batch, an unknown setting or implementation
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gzip
 import json
@@ -32,6 +35,9 @@ import tracemalloc
 import numpy as np
 
 __all__ = [
+    "count_arg",
+    "positive_arg",
+    "names_arg",
     "FASHION_DIR",
     "load_data",
     "run_steps",
@@ -341,3 +347,44 @@ def format_table(rows: list, header: list) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def count_arg(text: str) -> int:
+    """argparse type: an int >= 0 (0 keeps the benchmark's own default)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number >= 0 (0 keeps the default), got {text!r}"
+        )
+    return n
+
+
+def positive_arg(text: str) -> int:
+    """argparse type: an int >= 1 (a thread count, a batch size)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
+def names_arg(allowed, *, convert=str):
+    """argparse type: a comma-separated list whose every entry is one of ``allowed``."""
+    allowed = [str(a) for a in allowed]
+
+    def parse(text: str) -> list:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if not names or unknown:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated subset of {','.join(allowed)}, got {text!r}"
+                + (f" ({', '.join(unknown)} unknown)" if unknown else "")
+            )
+        return [convert(n) for n in names]
+
+    return parse

@@ -25,7 +25,7 @@ import argparse
 import sys
 
 import numpy as np
-from _common import format_table, limit_threads, machine_report, time_interleaved
+from _common import format_table, limit_threads, machine_report, positive_arg, time_interleaved
 
 import framework.autograd.functions as F
 from framework import SGD, Adam, Affine, Relu, Sequential
@@ -180,7 +180,7 @@ def run_setting(label, sizes, batch, kind, steps_per_call, repeats, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="first two settings, fewer repeats")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    parser.add_argument("--threads", type=positive_arg, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args(argv)
 
     print("\n".join(machine_report()))

@@ -30,10 +30,12 @@ import sys
 
 import numpy as np
 from _common import (
+    count_arg,
     format_table,
     limit_threads,
     load_data,
     machine_report,
+    names_arg,
     run_steps,
     time_interleaved,
 )
@@ -373,13 +375,15 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
     p.add_argument("--threads", choices=["1", "default", "both"], default="both")
-    p.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset")
-    p.add_argument("--steps", type=int, default=0, help="steps per timed block")
-    p.add_argument("--repeats", type=int, default=0, help="timed blocks per implementation")
+    p.add_argument(
+        "--impls", type=names_arg(IMPLS), default=",".join(IMPLS), help="comma-separated subset"
+    )
+    p.add_argument("--steps", type=count_arg, default=0, help="steps per timed block")
+    p.add_argument("--repeats", type=count_arg, default=0, help="timed blocks per implementation")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     args.repeats = args.repeats or (2 if args.quick else 7)
-    impls = available(["floor"] + [n for n in args.impls.split(",") if n in IMPLS[1:]])
+    impls = available(["floor"] + [n for n in args.impls if n in IMPLS[1:]])
     threads = {"1": [1], "default": [None], "both": [1, None]}[args.threads]
     rng = np.random.default_rng(args.seed)
     n = N_BATCH * (4 if args.quick else 50)

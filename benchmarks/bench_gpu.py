@@ -31,7 +31,7 @@ import argparse
 import sys
 
 import numpy as np
-from _common import format_table, load_data, machine_report, time_interleaved
+from _common import format_table, load_data, machine_report, positive_arg, time_interleaved
 
 LR = 0.001
 
@@ -163,10 +163,17 @@ def bench(kind, batch, n_batches, repeats, seed, cp, torch_cuda, torch):
     return rows, ms
 
 
+def _batch_sizes(text: str) -> list:
+    """argparse type: comma-separated batch sizes, each a whole number >= 1."""
+    return [positive_arg(b) for b in text.split(",")]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
-    p.add_argument("--batches", default="100,1000", help="batch sizes, comma-separated")
+    p.add_argument(
+        "--batches", type=_batch_sizes, default="100,1000", help="batch sizes, comma-separated"
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     cp, torch_cuda, torch, note = gpu_state()
@@ -174,7 +181,7 @@ def main(argv=None) -> int:
     print(note)
     rows, summary = [], {}
     for kind in ("mlp", "cnn"):
-        for batch in (int(b) for b in args.batches.split(",")):
+        for batch in args.batches:
             n_batches = 2 if args.quick else max(4, 20000 // (batch * (5 if kind == "cnn" else 1)))
             r, ms = bench(kind, batch, n_batches, 1 if args.quick else 5, args.seed,
                           cp, torch_cuda, torch)  # fmt: skip
@@ -182,7 +189,7 @@ def main(argv=None) -> int:
             summary[(kind, batch)] = ms
     header = ["net / batch", "implementation", "ms/step", "speed-up vs ours-cpu", "x torch-cuda"]
     print(format_table(rows, header))
-    big = max(int(b) for b in args.batches.split(","))
+    big = max(args.batches)
     ms = summary.get(("cnn", big), {})
     if "ours-gpu" in ms:
         speedup = ms["ours-cpu"] / ms["ours-gpu"]

@@ -32,11 +32,13 @@ from collections import OrderedDict
 
 import numpy as np
 from _common import (
+    count_arg,
     emit_worker_result,
     format_table,
     limit_threads,
     load_data,
     machine_report,
+    names_arg,
     peak_rss_kib,
     release_free_memory,
     reset_peak_rss,
@@ -432,11 +434,15 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
     p.add_argument("--threads", choices=["1", "default", "both"], default="both")
-    p.add_argument("--settings", default="A,B", help="comma-separated, from A,B")
-    p.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset")
-    p.add_argument("--steps", type=int, default=0, help="steps per timed block")
-    p.add_argument("--repeats", type=int, default=0, help="timed blocks per implementation")
-    p.add_argument("--samples", type=int, default=0, help="data set size for the epoch")
+    p.add_argument(
+        "--settings", type=names_arg(SETTINGS), default="A,B", help="comma-separated, from A,B"
+    )
+    p.add_argument(
+        "--impls", type=names_arg(IMPLS), default=",".join(IMPLS), help="comma-separated subset"
+    )
+    p.add_argument("--steps", type=count_arg, default=0, help="steps per timed block")
+    p.add_argument("--repeats", type=count_arg, default=0, help="timed blocks per implementation")
+    p.add_argument("--samples", type=count_arg, default=0, help="data set size for the epoch")
     p.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--memory-worker", help=argparse.SUPPRESS)
@@ -447,10 +453,10 @@ def main(argv=None):
     if args.memory_worker:
         memory_worker(args.memory_worker, args.setting, args.samples, args.seed)
         return 0
-    impls = available(["floor"] + [n for n in args.impls.split(",") if n in IMPLS[1:]])
+    impls = available(["floor"] + [n for n in args.impls if n in IMPLS[1:]])
     threads = {"1": [1], "default": [None], "both": [1, None]}[args.threads]
     ok = True
-    for setting in args.settings.split(","):
+    for setting in args.settings:
         cfg = SETTINGS[setting]
         rng = np.random.default_rng(args.seed)
         x, t, source = load_data(args.samples, rng)

@@ -198,3 +198,34 @@ def test_quick_run_of_every_implementation_with_memory():
     assert out.count("tracemalloc MiB") == 2
     assert "goal ours <= 1.5x floor memory" in out
     assert "MISMATCH" not in out
+
+
+# -- the benchmarks are entry points too: bad options fail at once, saying what is expected
+
+
+@pytest.mark.parametrize(
+    "script, args, expected",
+    [
+        ("bench_mlp.py", ["--steps", "-2"], "--steps: expected a whole number >= 0"),
+        ("bench_mlp.py", ["--settings", "C"], "--settings: expected a comma-separated subset"),
+        ("bench_mlp.py", ["--impls", "ours,tf"], "(tf unknown)"),
+        ("bench_cnn.py", ["--repeats", "x"], "--repeats: expected a whole number >= 0"),
+        ("bench_gpu.py", ["--batches", "100,0"], "--batches: expected a whole number >= 1"),
+        ("bench_autograd.py", ["--threads", "0"], "--threads: expected a whole number >= 1"),
+    ],
+)
+def test_bad_options_exit_2_with_what_was_expected(script, args, expected):
+    result = subprocess.run(
+        [sys.executable, str(BENCH_DIR / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_argument_types_accept_what_the_defaults_use():
+    assert _common.count_arg("0") == 0 and _common.positive_arg("3") == 3
+    assert _common.names_arg(("A", "B"))("A,B") == ["A", "B"]
