@@ -118,12 +118,18 @@ def softmax(x, axis: int = -1):
     Subtracting the maximum leaves the result unchanged and keeps ``exp``
     from overflowing (the book's "overflow countermeasure").  A 1-D ``x`` is one
     sample; a 2-D ``x`` is a batch with one sample per row.  Scores far below the
-    maximum give 0 with no warning, even under ``np.seterr(all="raise")``.
+    maximum give 0, even under ``np.seterr(all="raise")``: the underflow is
+    harmless, so it is silenced where it would raise (only there, which keeps the
+    common path free of an ``errstate``; ``under="warn"`` still warns, as asked).
     """
     xp = get_array_module(x)
-    with np.errstate(under="ignore"):  # exp(-1000) is 0: harmless
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    try:
+        e = xp.exp(shifted)
+    except FloatingPointError:  # np.seterr(under="raise"): exp(-1000) = 0 is harmless
+        with np.errstate(under="ignore"):
+            e = xp.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis: int = -1):
@@ -193,6 +199,9 @@ def cross_entropy_error(y, t) -> float:
     return float(-xp.log(y[xp.arange(n), t] + 1e-7).sum() / n)
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
+
+
 def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"):
     """Check targets ``t`` against scores of shape (N, C); return ``t`` ready for the loss.
 
@@ -209,7 +218,7 @@ def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"
     xp = get_array_module(t) if hasattr(t, "dtype") else np
     t = xp.asarray(t)
     N, C = scores_shape
-    if t.shape == (N, 1) and t.dtype.kind in "iu":
+    if t.ndim == 2 and t.shape == (N, 1) and t.dtype.kind in "iu":
         t = t.reshape(N)  # a column of class indices
     if t.ndim == 1 and t.dtype.kind in "iu":
         if t.shape[0] != N:
@@ -218,7 +227,7 @@ def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"
                 f"{name} and t must hold the same samples"
             )
         # Read as unsigned, a negative label becomes huge: one max() checks both ends.
-        if int(t.view(f"u{t.itemsize}").max()) >= C:
+        if int(t.view(_UNSIGNED[t.itemsize]).max()) >= C:
             lo, hi = int(t.min()), int(t.max())
             raise ValueError(
                 f"{where}: expected labels in [0, {C - 1}] for {C} classes, "

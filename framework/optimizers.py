@@ -177,11 +177,15 @@ class Optimizer:
                 f"{who}.update: expected a gradient for every parameter, missing {missing}"
                 + (f"; and no others, got gradients for {extra}" if extra else "")
             )
-        numbers = {key for key, p in params.items() if _is_number(p)}
+        numbers = set()
         triples = []
         for key, p in params.items():
-            p = _as_array(p) if key in numbers else p
-            g = _as_array(grads[key], p.dtype) if _is_number(grads[key]) else grads[key]
+            g = grads[key]
+            if isinstance(p, _NUMBER_TYPES):
+                numbers.add(key)
+                p = _as_array(p)
+            if isinstance(g, _NUMBER_TYPES):
+                g = _as_array(g, p.dtype)
             triples.append((key, p, g))
         return triples, numbers
 
@@ -261,9 +265,8 @@ class Optimizer:
         return self
 
 
-def _is_number(value) -> bool:
-    """Tell a Python number or NumPy scalar from an array (which can change in place)."""
-    return isinstance(value, (int, float, np.generic))
+# A Python number or NumPy scalar, told from an array (which can change in place).
+_NUMBER_TYPES = (int, float, np.generic)
 
 
 def _as_array(value, dtype=None):

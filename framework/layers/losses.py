@@ -54,7 +54,7 @@ def _cross_entropy(y, t, x) -> float:
     N = y.shape[0]
     rows = xp.arange(N)
     p = y[rows, t] if t.ndim == 1 else None  # the probability of each right class
-    if p is not None and bool((p >= xp.finfo(y.dtype).tiny).all()):
+    if p is not None and bool(p.min() >= xp.finfo(y.dtype).tiny):  # NaN: False
         log_p = xp.log(p)
     else:
         log_y = log_softmax(x)
