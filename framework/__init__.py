@@ -8,8 +8,9 @@ Modules, in dependency order (each imports only those before it):
 4. ``net``          ``Sequential``: chains layers, owns params, save and load
 5. ``trainer``      ``Trainer``: mini-batches, progress bar, history
 
-Beside them: ``optimizers`` and ``gradient`` (numerical gradients) depend only on
-``backend``; ``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
+Beside them: ``optimizers``, ``gradient`` (numerical gradients) and ``batches``
+(``minibatches``, the one mini-batch iterator) depend only on ``backend``;
+``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
 deadline-bound fetches) on nothing of ours; ``datasets`` on ``npzfile`` and
 ``downloads``; ``experiments`` (chapter 6's experiments) sits on ``trainer``, and
 ``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
