@@ -11,9 +11,10 @@ Modules, in dependency order (each imports only those before it):
 Beside them: ``optimizers``, ``gradient`` (numerical gradients) and ``batches``
 (``minibatches``, the one mini-batch iterator) depend only on ``backend``;
 ``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
-deadline-bound fetches) on nothing of ours; ``datasets`` on ``npzfile`` and
-``downloads``; ``experiments`` (chapter 6's experiments) sits on ``trainer``, and
-``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
+deadline-bound fetches) on nothing of ours; ``idx`` (MNIST's IDX files) on
+``npzfile``; ``datasets`` on ``idx``, ``npzfile`` and ``downloads``;
+``experiments`` (chapter 6's experiments) sits on ``trainer`` and ``batches``,
+and ``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
 package) depends on ``backend``, ``functions``, ``gradient`` (its gradient check
 uses the one numerical gradient) and ``npzfile``, and its DeZero-named
 ``datasets`` and ``optimizers`` wrap ours; the bridge that runs it inside a
