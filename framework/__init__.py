@@ -8,11 +8,13 @@ Modules, in dependency order (each imports only those before it):
 4. ``net``          ``Sequential``: chains layers, owns params, save and load
 5. ``trainer``      ``Trainer``: mini-batches, progress bar, history
 
-Beside them: ``optimizers`` and ``gradient`` (numerical gradients) depend only on
-``backend``; ``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
-deadline-bound fetches) on nothing of ours; ``datasets`` on ``npzfile`` and
-``downloads``; ``experiments`` (chapter 6's experiments) sits on ``trainer``, and
-``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
+Beside them: ``optimizers``, ``gradient`` (numerical gradients) and ``batches``
+(``minibatches``, the one mini-batch iterator) depend only on ``backend``;
+``npzfile`` (atomic saves, checked loads) and ``downloads`` (checked,
+deadline-bound fetches) on nothing of ours; ``idx`` (MNIST's IDX files) on
+``npzfile``; ``datasets`` on ``idx``, ``npzfile`` and ``downloads``;
+``experiments`` (chapter 6's experiments) sits on ``trainer`` and ``batches``,
+and ``plot`` draws what they return.  ``autograd`` (the computation graph, DeZero's
 package) depends on ``backend``, ``functions``, ``gradient`` (its gradient check
 uses the one numerical gradient) and ``npzfile``, and its DeZero-named
 ``datasets`` and ``optimizers`` wrap ours; the bridge that runs it inside a

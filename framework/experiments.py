@@ -21,9 +21,10 @@ import copy
 
 import numpy as np
 
+from .batches import _as_rng, _check_count, _check_pair, minibatches
 from .models import mlp
 from .net import accepts_keyword
-from .trainer import Trainer, _as_rng, _check_count, _check_pair, minibatches
+from .trainer import Trainer
 
 __all__ = ["compare_optimizers", "activation_experiment", "layer_outputs"]
 
