@@ -215,8 +215,8 @@ def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"
     (``SoftmaxWithLoss``, ``cross_entropy_error``, ``Sequential.accuracy``).
     ``name`` is what the scores are called in the message.
     """
-    xp = get_array_module(t) if hasattr(t, "dtype") else np
-    t = xp.asarray(t)
+    if type(t) is not np.ndarray:
+        t = (get_array_module(t) if hasattr(t, "dtype") else np).asarray(t)
     N, C = scores_shape
     if t.ndim == 2 and t.shape == (N, 1) and t.dtype.kind in "iu":
         t = t.reshape(N)  # a column of class indices
@@ -243,7 +243,7 @@ def check_labels(where: str, t, scores_shape: tuple, dtype=None, name: str = "x"
         )
     t = t.astype(dtype or "float64", copy=False)
     sums = t.sum(axis=1)
-    bad = bool((t < 0).any()) or bool((xp.abs(sums - 1) > 1e-3).any())
+    bad = bool((t < 0).any()) or bool((abs(sums - 1) > 1e-3).any())
     if bad:
         raise ValueError(
             f"{where}: expected each row of t to be a distribution (entries >= 0 summing to "

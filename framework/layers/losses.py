@@ -22,10 +22,8 @@ from ._checks import checked_input, require_forward
 __all__ = ["SoftmaxWithLoss", "MeanSquaredError"]
 
 
-def _warn_if_not_finite(layer, loss, **arrays) -> None:
-    """Warn when ``loss`` is NaN or infinite, naming the input that caused it."""
-    if math.isfinite(loss):
-        return
+def _warn_not_finite(layer, loss, **arrays) -> None:
+    """Warn that ``loss`` is NaN or infinite, naming the input that caused it."""
     xp = get_array_module(*arrays.values())
     cause = "the scores overflowed"
     for name, a in arrays.items():
@@ -85,7 +83,8 @@ class SoftmaxWithLoss:
         self.t = t
         self.y = softmax(x)
         self.loss = _cross_entropy(self.y, self.t, x)
-        _warn_if_not_finite(self, self.loss, x=x, t=t)
+        if not math.isfinite(self.loss):
+            _warn_not_finite(self, self.loss, x=x, t=t)
         return self.loss
 
     def backward(self, dout=1):
@@ -124,7 +123,8 @@ class MeanSquaredError:
         N = y.shape[0] if y.ndim > 0 else 1
         self.diff = y - t
         loss = 0.5 * float((self.diff**2).sum()) / N
-        _warn_if_not_finite(self, loss, y=y, t=t)
+        if not math.isfinite(loss):
+            _warn_not_finite(self, loss, y=y, t=t)
         return loss
 
     def backward(self, dout=1):
