@@ -118,26 +118,33 @@ def softmax(x, axis: int = -1):
     Subtracting the maximum leaves the result unchanged and keeps ``exp``
     from overflowing (the book's "overflow countermeasure").  A 1-D ``x`` is one
     sample; a 2-D ``x`` is a batch with one sample per row.  Scores far below the
-    maximum give 0, even under ``np.seterr(all="raise")``: the underflow is
-    harmless, so it is silenced where it would raise (only there, which keeps the
-    common path free of an ``errstate``; ``under="warn"`` still warns, as asked).
+    maximum give 0 (see :func:`_exp_shifted`).
     """
-    xp = get_array_module(x)
     shifted = x - x.max(axis=axis, keepdims=True)
-    try:
-        e = xp.exp(shifted)
-    except FloatingPointError:  # np.seterr(under="raise"): exp(-1000) = 0 is harmless
-        with np.errstate(under="ignore"):
-            e = xp.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
+    e = _exp_shifted(shifted)
+    e /= e.sum(axis=axis, keepdims=True)  # in place: e is a new array of our own
+    return e
 
 
 def log_softmax(x, axis: int = -1):
     """Logarithm of the softmax, ``x - max - log(sum(exp(x - max)))``, stable for any x."""
-    xp = get_array_module(x)
     shifted = x - x.max(axis=axis, keepdims=True)
-    with np.errstate(under="ignore"):
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - get_array_module(x).log(_exp_shifted(shifted).sum(axis=axis, keepdims=True))
+
+
+def _exp_shifted(shifted):
+    """``exp(shifted)`` of scores minus their maximum: values in (0, 1], 0 where they underflow.
+
+    The underflow is harmless, so it is silenced where it would raise, even under
+    ``np.seterr(all="raise")`` (only there, which keeps the common path free of an
+    ``errstate``; ``under="warn"`` still warns, as asked).
+    """
+    xp = get_array_module(shifted)
+    try:
+        return xp.exp(shifted)
+    except FloatingPointError:  # np.seterr(under="raise"): exp(-1000) = 0 is harmless
+        with np.errstate(under="ignore"):
+            return xp.exp(shifted)
 
 
 def sum_squared_error(y, t) -> float:

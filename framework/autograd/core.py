@@ -137,7 +137,7 @@ class Variable:
     __array_priority__ = 200  # ndarray + Variable calls Variable.__radd__
 
     def __init__(self, data, name: str | None = None):
-        if data is not None and not _is_array(data):
+        if not (data is None or isinstance(data, np.ndarray) or _is_array(data)):
             raise TypeError(
                 f"Variable: expected data as a numpy.ndarray, a cupy.ndarray or None, "
                 f"got {type(data).__name__}; wrap it first, e.g. Variable(np.array(data))"
@@ -303,9 +303,9 @@ SCALAR_TYPES = (int, float, complex, np.generic)
 
 def as_array(x, array_module=np):
     """Turn a Python or NumPy scalar into a 0-d array of ``array_module``; leave arrays."""
-    if isinstance(x, SCALAR_TYPES):
-        return array_module.asarray(x)
-    return x
+    if isinstance(x, np.ndarray) or not isinstance(x, SCALAR_TYPES):  # ndarray: the common case
+        return x
+    return array_module.asarray(x)
 
 
 def _own_grads(leaves) -> None:
@@ -334,16 +334,19 @@ class Function:
     references ``self.outputs``, their outputs.  ``backward`` returns one gradient
     per input, or None for an input that gets none.
 
-    ``self.needs_input_grad[i]`` is False when input ``i`` was passed as a plain
-    array: it is wrapped in a Variable here, and nobody can read that Variable's
-    gradient, so an expensive backward (``linear``, ``conv2d``) may skip it, e.g.
-    the input gradient of a network's first layer.
+    ``self.needs_input_grad[i]`` (for ``backward``) is False when input ``i`` was
+    passed as a plain array: it is wrapped in a Variable here, and nobody can read
+    that Variable's gradient, so an expensive backward (``linear``, ``conv2d``) may
+    skip it, e.g. the input gradient of a network's first layer.
+
+    Like every attribute of the graph (``inputs``, ``outputs``, ``generation``), it
+    is recorded only while ``Config.enable_backprop`` is True: a ``backward`` run
+    without ``create_graph`` builds no graph, and saves the bookkeeping.
     """
 
     def __call__(self, *inputs):
-        self.needs_input_grad = tuple(isinstance(x, Variable) for x in inputs)
-        inputs = [as_variable(x) for x in inputs]
-        xs = [x.data for x in inputs]
+        variables = [as_variable(x) for x in inputs]
+        xs = [x.data for x in variables]
         try:
             ys = self.forward(*xs)
         except (ValueError, IndexError, TypeError) as err:  # say NumPy's error in our words
@@ -352,11 +355,12 @@ class Function:
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # a NumPy scalar is on the host
         if Config.enable_backprop:
-            self.generation = max(x.generation for x in inputs)
+            self.generation = max([x.generation for x in variables])
             for output in outputs:
                 output.set_creator(self)
-            self.inputs = inputs
+            self.inputs = variables
             self.outputs = [weakref.ref(y) for y in outputs]
+            self.needs_input_grad = tuple([isinstance(x, Variable) for x in inputs])
         return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *xs):

@@ -172,7 +172,9 @@ class Linear(Function):
                 f"linear: expected b of shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}"
             )
         y = x @ W
-        return y if b is None else y + b
+        if b is not None:
+            y += b  # in place: y is a new array of our own
+        return y
 
     def backward(self, gy):
         x, W = self.inputs[:2]

@@ -344,60 +344,34 @@ def _is_one_hot(y, t) -> bool:
     return t.ndim == 2 and t.shape == y.shape and y.shape[1] > 1
 
 
-def _check_targets(x, t):
-    """Return labels (N,) or one-hot rows (N, C) for scores ``x`` (N, C); else raise.
-
-    Labels of shape (N, 1) are class indices, as in DeZero (``t.ravel()``).
-    """
-    if x.ndim != 2:
-        raise ValueError(
-            f"softmax_cross_entropy: expected scores x of shape (N, C), got {x.shape}"
-        )
-    N, C = x.shape
-    if _is_one_hot(x, t) and t.dtype.kind == "f":
-        return t
-    if t.ndim == 2 and t.shape[1] == 1:
-        t = t.ravel()
-    if t.ndim != 1 or t.dtype.kind not in "iu":
-        raise TypeError(
-            f"softmax_cross_entropy: expected t as integer labels of shape ({N},) or ({N}, 1) "
-            f"or one-hot rows of shape {x.shape}, got {t.dtype} array of shape {t.shape}"
-        )
-    if t.shape[0] != N:
-        raise ValueError(
-            f"softmax_cross_entropy: x has {N} rows but t has {t.shape[0]} labels; "
-            "x and t must hold the same samples"
-        )
-    if N and (int(t.min()) < 0 or int(t.max()) >= C):
-        raise ValueError(
-            f"softmax_cross_entropy: expected labels in [0, {C - 1}] for {C} classes, got "
-            f"values from {int(t.min())} to {int(t.max())}"
-        )
-    return t
-
-
 class SoftmaxCrossEntropy(Function):
     """Softmax then cross-entropy, fused: ``loss = -sum(t * log softmax(x)) / N``.
 
     backward: ``gx = (softmax(x) - t) * gy / N`` (``t`` as one-hot rows); the
     labels get no gradient.  Shapes: x (N, C); t (N,) or (N, 1) labels or (N, C) rows.
+    The targets are checked by :func:`framework.functions.check_labels`, the
+    label checker of the layer world too.
     """
 
     def forward(self, x, t):
-        t = _check_targets(x, t)
+        if x.ndim != 2:
+            raise ValueError(
+                f"softmax_cross_entropy: expected scores x of shape (N, C), got {x.shape}"
+            )
+        self.t = _np_functions.check_labels("softmax_cross_entropy", t, x.shape, x.dtype)
         xp = backend.get_array_module(x)
         N = x.shape[0]
-        logp = _np_functions.log_softmax(x)
-        picked = logp[xp.arange(N), t] if t.ndim == 1 else (t * logp).sum(axis=1)
+        log_p = _np_functions.log_softmax(x)
+        picked = log_p[xp.arange(N), self.t] if self.t.ndim == 1 else (self.t * log_p).sum(axis=1)
         loss = -picked.sum() / N
         _check_finite("softmax_cross_entropy", loss)
         return loss
 
     def backward(self, gy):
-        x, t = self.inputs
+        x = self.inputs[0]
         N, C = x.shape
         xp = backend.get_array_module(x.data)
-        t_rows = t.data if _is_one_hot(x, t) else xp.eye(C, dtype=x.dtype)[t.data.ravel()]
+        t_rows = self.t if self.t.ndim == 2 else xp.eye(C, dtype=x.dtype)[self.t]
         return (softmax(x) - t_rows) * (gy / N), None
 
 

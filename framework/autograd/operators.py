@@ -63,11 +63,16 @@ def _operands(x0, x1):
     A Python float next to float32 data stays float32 (NumPy's rule for Python
     scalars, NEP 50), so ``x * 2.0`` never turns a float32 graph into float64.
     """
+    if isinstance(x1, _OPERAND_TYPES) and isinstance(x0, _OPERAND_TYPES):  # the common case
+        return x0, x1
     if isinstance(x1, SCALAR_TYPES):
         x1 = _scalar_like(x1, x0)
     elif isinstance(x0, SCALAR_TYPES):
         x0 = _scalar_like(x0, x1)
     return x0, x1
+
+
+_OPERAND_TYPES = (Variable, np.ndarray)  # operands that need no conversion
 
 
 def _scalar_like(c, x):

@@ -95,7 +95,8 @@ class SoftmaxWithLoss:
         else:
             dx = self.y.copy()
             dx[get_array_module(dx).arange(batch_size), self.t] -= 1
-        return dx * (dout / batch_size)
+        dx *= dout / batch_size  # in place: dx is a new array of our own
+        return dx
 
     def _checked(self, x, t):
         """Check scores (N, C) and targets; return them ready for the math."""
