@@ -133,9 +133,10 @@ def log_softmax(x, axis: int = -1):
 
 
 def _exp_shifted(shifted):
-    """``exp(shifted)`` of scores minus their maximum: values in (0, 1], 0 where they underflow.
+    """``exp(shifted)`` of values <= 0 (scores minus their maximum, or log-probabilities).
 
-    The underflow is harmless, so it is silenced where it would raise, even under
+    The results lie in [0, 1], 0 where they underflow.  That underflow is
+    harmless, so it is silenced where it would raise, even under
     ``np.seterr(all="raise")`` (only there, which keeps the common path free of an
     ``errstate``; ``under="warn"`` still warns, as asked).
     """

@@ -183,7 +183,7 @@ class Linear(Function):
         gW = matmul(x.T, gy) if self.needs_input_grad[1] else None
         if len(self.inputs) == 2:
             return gx, gW
-        return gx, gW, sum_to(gy, self.inputs[2].shape)
+        return gx, gW, sum(gy, axis=0)
 
 
 def linear(x, W, b=None) -> Variable:

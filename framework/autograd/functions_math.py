@@ -18,7 +18,7 @@ import warnings
 
 from .. import backend
 from .. import functions as _np_functions
-from .core import Function, Variable, as_array, as_variable
+from .core import Config, Function, Variable, as_array, as_variable
 from .operators import broadcast_to, sum
 
 __all__ = [
@@ -362,6 +362,7 @@ class SoftmaxCrossEntropy(Function):
         xp = backend.get_array_module(x)
         N = x.shape[0]
         log_p = _np_functions.log_softmax(x)
+        self.y = _np_functions._exp_shifted(log_p)  # softmax(x), kept for backward
         picked = log_p[xp.arange(N), self.t] if self.t.ndim == 1 else (self.t * log_p).sum(axis=1)
         loss = -picked.sum() / N
         _check_finite("softmax_cross_entropy", loss)
@@ -372,7 +373,10 @@ class SoftmaxCrossEntropy(Function):
         N, C = x.shape
         xp = backend.get_array_module(x.data)
         t_rows = self.t if self.t.ndim == 2 else xp.eye(C, dtype=x.dtype)[self.t]
-        return (softmax(x) - t_rows) * (gy / N), None
+        # Recording the backward (create_graph) needs softmax(x) as a node of x;
+        # otherwise the forward's softmax is the same numbers, already computed.
+        y = softmax(x) if Config.enable_backprop else self.y
+        return (y - t_rows) * (gy / N), None
 
 
 def softmax_cross_entropy(x, t) -> Variable:

@@ -403,6 +403,36 @@ def test_softmax_cross_entropy_value_and_finite_for_large_scores():
     assert float(loss.data) == pytest.approx(np.log(3.0) / 2, rel=1e-12)
 
 
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_softmax_cross_entropy_second_derivative_matches_the_composed_twin(one_hot, rng):
+    """backward reuses the forward's softmax unless the backward is recorded: both paths agree."""
+    x0 = rng.standard_normal((4, 3))
+    t = np.eye(3)[LABELS] if one_hot else LABELS
+    v = rng.standard_normal((4, 3))
+    hvps, grads = [], []
+    if one_hot:  # the composed twin takes labels: build the one-hot form from nodes
+
+        def composed(x, t):
+            return -F.sum(t * F.log(F.softmax(x))) / len(x)
+
+    else:
+        composed = F.softmax_cross_entropy_simple
+    for loss_fn in (F.softmax_cross_entropy, composed):
+        x = Variable(x0.copy())
+        loss_fn(x, t).backward(create_graph=True)
+        gx = x.grad
+        grads.append(gx.data.copy())
+        x.cleargrad()
+        F.sum(gx * v).backward()  # Hessian-vector product H v
+        hvps.append(x.grad.data)
+    x = Variable(x0.copy())
+    F.softmax_cross_entropy(x, t).backward()  # not recorded: the forward's softmax
+    np.testing.assert_allclose(x.grad.data, grads[0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(hvps[0], hvps[1], rtol=1e-10, atol=1e-14)
+    assert np.abs(hvps[0]).max() > 1e-3  # a real second derivative, not zeros
+
+
 def test_accuracy():
     y = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
     assert float(F.accuracy(y, np.array([1, 0, 0])).data) == pytest.approx(2 / 3)
