@@ -181,11 +181,12 @@ class Optimizer:
         triples = []
         for key, p in params.items():
             g = grads[key]
-            if isinstance(p, _NUMBER_TYPES):
-                numbers.add(key)
-                p = _as_array(p)
-            if isinstance(g, _NUMBER_TYPES):
-                g = _as_array(g, p.dtype)
+            if not (isinstance(p, np.ndarray) and isinstance(g, np.ndarray)):  # else: arrays
+                if isinstance(p, _NUMBER_TYPES):
+                    numbers.add(key)
+                    p = _as_array(p)
+                if isinstance(g, _NUMBER_TYPES):
+                    g = _as_array(g, p.dtype)
             triples.append((key, p, g))
         return triples, numbers
 
@@ -198,6 +199,10 @@ class Optimizer:
         """
         who = type(self).__name__
         for key, param, grad in triples:
+            owner = self._owners.get(key) if by_name else None
+            known = owner is not None and owner() is param  # checked when first seen
+            if known and getattr(grad, "shape", None) == param.shape:
+                continue
             if getattr(getattr(param, "dtype", None), "kind", None) != "f":
                 got = param.dtype if hasattr(param, "dtype") else type(param).__name__
                 raise TypeError(
@@ -213,7 +218,6 @@ class Optimizer:
                 )
             if not by_name or param.ndim == 0:
                 continue  # autograd: keyed by the Parameter itself; numbers: new 0-d arrays
-            owner = self._owners.get(key)
             if owner is None:
                 self._owners[key] = weakref.ref(param)
             elif owner() is not param:
