@@ -16,7 +16,8 @@ each implementation in the same run, interleaved (``_common.time_interleaved``):
 
 All start from the same weights; before timing, each trains a few steps and must
 reach the losses of ``layers``.  The goal for ``autograd`` at 784-100-10, batch
-100, is at most 1.5x the time of ``layers``.
+100, is at most 1.3x the time of ``layers`` (issue 10; it was 1.5x when the autograd
+engine first landed).
 """
 
 from __future__ import annotations
@@ -205,7 +206,9 @@ def main(argv=None):
     print(format_table(rows, ["setting", "implementation", "ms/step", "x layers"]))
     for note in dict.fromkeys(notes):
         print(note)
-    print("goal: autograd at most 1.5x layers at 784-100-10, batch 100")
+    goal = [r for r in rows if r[0].startswith("MLP 784-100-10") and r[1] == "autograd"]
+    verdicts = [f"{r[0].split(', ')[-1]} {r[3]}x" for r in goal]
+    print("goal: autograd at most 1.3x layers at 784-100-10, batch 100: " + ", ".join(verdicts))
 
 
 if __name__ == "__main__":
