@@ -59,9 +59,8 @@ class Layer:
         """
         outputs = self.forward(*inputs)
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
-        # Not parameters: set them past __setattr__'s registry check (once per call).
-        self.__dict__["inputs"] = [_weak(x) for x in inputs]
-        self.__dict__["outputs"] = [_weak(y) for y in outs]
+        self.inputs = [_weak(x) for x in inputs]
+        self.outputs = [_weak(y) for y in outs]
         return outputs
 
     def forward(self, *inputs):
